@@ -1,0 +1,59 @@
+"""Staff roles are named permissions, gathered in groups (one group a role)."""
+
+from django.utils.translation import gettext_lazy as _
+
+ADMISSIONS_OFFICE = "accounts.admissions_office"
+PROGRAM_DIRECTOR = "accounts.program_director"
+JURY_MEMBER = "accounts.jury_member"
+FINANCE = "accounts.finance"
+
+# group name -> (role permission codename, extra model permissions for the back office)
+ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
+    "Admissions office": (
+        "admissions_office",
+        [
+            "catalog.view_institution",
+            "catalog.change_institution",
+            "catalog.view_campus",
+            "catalog.add_campus",
+            "catalog.change_campus",
+            "catalog.view_admissionsession",
+            "catalog.add_admissionsession",
+            "catalog.change_admissionsession",
+            "catalog.view_program",
+            "catalog.add_program",
+            "catalog.change_program",
+            "catalog.view_offering",
+            "catalog.add_offering",
+            "catalog.change_offering",
+            "catalog.view_documenttype",
+            "catalog.add_documenttype",
+            "catalog.change_documenttype",
+            "catalog.delete_documenttype",
+            "catalog.view_cvecrate",
+            "catalog.add_cvecrate",
+            "catalog.change_cvecrate",
+            "applications.view_dossier",
+            "applications.view_feepayment",
+            "notifications.view_outgoingemail",
+            "audit.view_auditevent",
+        ],
+    ),
+    "Program directors": ("program_director", []),
+    "Jury members": ("jury_member", []),
+    "Finance": (
+        "finance",
+        [
+            "applications.view_feepayment",
+            "applications.change_feepayment",
+            "applications.view_dossier",
+        ],
+    ),
+}
+
+ROLE_LABELS = {
+    ADMISSIONS_OFFICE: _("Admissions office"),
+    PROGRAM_DIRECTOR: _("Program director"),
+    JURY_MEMBER: _("Jury member"),
+    FINANCE: _("Finance"),
+}

@@ -1,0 +1,141 @@
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import DocumentLanguage, Dossier
+from applications.rules import EligibilityPath, PaymentChannel
+from catalog.models import DocumentType
+from cursus.countries import country_choices
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class IdentityForm(forms.ModelForm):
+    class Meta:
+        model = Dossier
+        fields = [
+            "last_name",
+            "first_names",
+            "birth_date",
+            "birth_place",
+            "nationality",
+            "second_nationality",
+        ]
+        widgets = {"birth_date": DateInput()}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [("", "—"), *country_choices()]
+        self.fields["nationality"] = forms.ChoiceField(label=_("nationality"), choices=choices)
+        self.fields["second_nationality"] = forms.ChoiceField(
+            label=_("second nationality (if any)"), choices=choices, required=False
+        )
+        for name in ["last_name", "first_names", "birth_date", "birth_place"]:
+            self.fields[name].required = True
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = Dossier
+        fields = ["phone", "address", "postal_code", "city", "country"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["country"] = forms.ChoiceField(
+            label=_("country"), choices=[("", "—"), *country_choices()]
+        )
+        for field in self.fields.values():
+            field.required = True
+
+
+class EligibilityForm(forms.ModelForm):
+    class Meta:
+        model = Dossier
+        fields = [
+            "eligibility_path",
+            "diploma_title",
+            "diploma_institution",
+            "diploma_year",
+            "experience_years",
+            "bac5_in_progress",
+        ]
+        widgets = {"eligibility_path": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["eligibility_path"].required = True
+        self.fields["eligibility_path"].choices = EligibilityPath.choices  # type: ignore[attr-defined]
+        self.fields["diploma_title"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (
+            data.get("eligibility_path") == EligibilityPath.M1_EXPERIENCE
+            and data.get("experience_years") is None
+        ):
+            self.add_error("experience_years", _("Path (d) needs your years of related experience."))
+        if data.get("bac5_in_progress") and data.get("eligibility_path") in {
+            EligibilityPath.M1_EXPERIENCE,
+            EligibilityPath.NONE,
+        }:
+            self.add_error(
+                "bac5_in_progress", _("'BAC+5 in progress' applies to paths (a), (b), (c), (e) and (f).")
+            )
+        return data
+
+
+class FinancingForm(forms.ModelForm):
+    class Meta:
+        model = Dossier
+        fields = ["financing_intention"]
+        widgets = {"financing_intention": forms.RadioSelect}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["financing_intention"].required = True
+        field: Any = self.fields["financing_intention"]
+        field.choices = [c for c in field.choices if c[0]]
+
+
+SECTION_FORMS: dict[str, type[forms.ModelForm]] = {
+    "identity": IdentityForm,
+    "contact": ContactForm,
+    "eligibility": EligibilityForm,
+    "financing": FinancingForm,
+}
+SECTION_TITLES = {
+    "identity": _("Identity"),
+    "contact": _("Contact details"),
+    "eligibility": _("Eligibility"),
+    "financing": _("Financing"),
+}
+
+
+class UploadForm(forms.Form):
+    document_type = forms.ModelChoiceField(queryset=DocumentType.objects.none(), widget=forms.HiddenInput)
+    role = forms.ChoiceField(
+        choices=[("original", "original"), ("translation", "translation")], widget=forms.HiddenInput
+    )
+    language = forms.ChoiceField(label=_("Language of the document"), choices=DocumentLanguage.choices)
+    file = forms.FileField(label=_("File (PDF, JPEG or PNG)"))
+
+    def __init__(self, *args: Any, dossier: Dossier, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["document_type"]
+        field.queryset = DocumentType.objects.filter(session_id=dossier.offering.session_id)  # type: ignore[attr-defined]
+
+
+class FeeDeclarationForm(forms.Form):
+    channel = forms.ChoiceField(label=_("How did you pay?"), widget=forms.RadioSelect)
+    paid_on = forms.DateField(label=_("Date of payment"), widget=DateInput())
+
+    def __init__(self, *args: Any, channels: list[PaymentChannel], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["channel"]
+        field.choices = [(c.value, c.label) for c in channels]

@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from applications.demo import CANDIDATE_EMAIL, DEMO_PASSWORD, STAFF
+
+
+class Command(BaseCommand):
+    help = "Print the demo accounts and their password."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stdout.write("\nCursus demo — http://127.0.0.1:8000/  (emails are printed in this console)\n")
+        self.stdout.write(f"  {'account':28} password     role")
+        for email, _first, _last, group, _su in STAFF:
+            self.stdout.write(f"  {email:28} {DEMO_PASSWORD}  {group or 'superuser (back office)'}")
+        self.stdout.write(f"  {CANDIDATE_EMAIL:28} {DEMO_PASSWORD}  candidate\n")

@@ -1,0 +1,195 @@
+"""What reads dossiers. Every view reaches a dossier or a document through these (convention 9)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR
+from applications.models import (
+    DocumentFile,
+    DocumentLanguage,
+    DocumentRole,
+    Dossier,
+    DossierStatus,
+    FeePayment,
+    PaymentStatus,
+)
+from catalog.models import DocumentRequirement, DocumentType
+
+
+def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
+    qs = Dossier.objects.select_related("offering__session__cvec", "offering__program", "candidate")
+    if not user.is_authenticated:
+        return qs.none()
+    if user.has_perm(ADMISSIONS_OFFICE) or user.has_perm(FINANCE):
+        if user.institution_id:
+            qs = qs.filter(offering__session__institution_id=user.institution_id)
+        return qs
+    mine = Q(candidate=user)
+    if user.has_perm(PROGRAM_DIRECTOR):
+        # Directors read submitted dossiers of their own programs only.
+        mine |= Q(offering__program__directors=user) & ~Q(status=DossierStatus.DRAFT)
+    return qs.filter(mine).distinct()
+
+
+def get_dossier_for_user(user: Any, pk: Any) -> Dossier:
+    """The dossier if this person may see it; 404 otherwise, whatever the reason."""
+    try:
+        return dossiers_visible_to(user).get(pk=pk)
+    except (Dossier.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_own_dossier(user: Any, pk: Any) -> Dossier:
+    """Only the candidate themself may change their dossier."""
+    try:
+        return Dossier.objects.select_related(
+            "offering__session__cvec", "offering__session__institution", "offering__program__campus"
+        ).get(pk=pk, candidate=user)
+    except (Dossier.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_document_for_user(user: Any, dossier_pk: Any, file_pk: Any) -> DocumentFile:
+    dossier = get_dossier_for_user(user, dossier_pk)
+    try:
+        return dossier.files.select_related("document_type").get(pk=file_pk)
+    except (DocumentFile.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def required_document_types(dossier: Dossier, types: list[DocumentType] | None = None) -> list[DocumentType]:
+    """I16: the documents this dossier needs, given its path and program."""
+    if types is None:
+        types = list(
+            DocumentType.objects.filter(session_id=dossier.offering.session_id).prefetch_related("programs")
+        )
+    out = []
+    for t in types:
+        program_ids = {p.pk for p in t.programs.all()}
+        if program_ids and dossier.offering.program_id not in program_ids:
+            continue
+        if t.requirement == DocumentRequirement.OPTIONAL:
+            continue
+        if t.requirement == DocumentRequirement.PATH_D and dossier.eligibility_path != "d":
+            continue
+        if t.requirement == DocumentRequirement.BAC5_IN_PROGRESS and not dossier.bac5_in_progress:
+            continue
+        out.append(t)
+    return out
+
+
+@dataclass
+class DocumentSlot:
+    type: DocumentType
+    required: bool
+    current: DocumentFile | None = None
+    translation: DocumentFile | None = None
+    history: list[DocumentFile] = field(default_factory=list)
+
+    @property
+    def needs_translation(self) -> bool:
+        return self.current is not None and self.current.language == DocumentLanguage.OTHER
+
+    @property
+    def is_done(self) -> bool:
+        return self.current is not None and (not self.needs_translation or self.translation is not None)
+
+
+def document_slots(dossier: Dossier) -> list[DocumentSlot]:
+    """Each document type of the session with its current file, translation and history."""
+    types = list(
+        DocumentType.objects.filter(session_id=dossier.offering.session_id).prefetch_related("programs")
+    )
+    required = {t.pk for t in required_document_types(dossier, types)}
+    slots: dict[int, DocumentSlot] = {}
+    for t in types:
+        program_ids = {p.pk for p in t.programs.all()}
+        if program_ids and dossier.offering.program_id not in program_ids:
+            continue
+        slots[t.pk] = DocumentSlot(type=t, required=t.pk in required)
+    for f in dossier.files.all().order_by("-uploaded_at", "-id"):
+        slot = slots.get(f.document_type_id)
+        if slot is None:
+            continue
+        if f.superseded_at is not None:
+            slot.history.append(f)
+        elif f.role == DocumentRole.TRANSLATION:
+            slot.translation = f
+        else:
+            slot.current = f
+    return list(slots.values())
+
+
+def fee_status(dossier: Dossier) -> FeePayment | None:
+    """The payment that counts: a confirmed one, else the latest declared one."""
+    payments = list(dossier.fee_payments.all())
+    for p in payments:
+        if p.status == PaymentStatus.CONFIRMED:
+            return p
+    for p in payments:
+        if p.status == PaymentStatus.DECLARED:
+            return p
+    return None
+
+
+@dataclass
+class Checklist:
+    identity: bool
+    contact: bool
+    eligibility: bool
+    financing: bool
+    documents: bool
+    fee: bool
+    missing: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing
+
+
+IDENTITY_FIELDS = ["last_name", "first_names", "birth_date", "birth_place", "nationality"]
+CONTACT_FIELDS = ["phone", "address", "postal_code", "city", "country"]
+
+
+def dossier_checklist(dossier: Dossier, slots: list[DocumentSlot] | None = None) -> Checklist:
+    """What is still missing before the dossier can be submitted (I3)."""
+    missing: list[str] = []
+    identity = all(getattr(dossier, f) for f in IDENTITY_FIELDS)
+    if not identity:
+        missing.append(_("Identity: complete every field."))
+    contact = all(getattr(dossier, f) for f in CONTACT_FIELDS)
+    if not contact:
+        missing.append(_("Contact details: complete every field."))
+    elig = dossier.eligibility()
+    eligibility_ok = bool(elig.eligible) and bool(dossier.diploma_title)
+    if not eligibility_ok:
+        missing.append(
+            _("Eligibility: %(message)s") % {"message": elig.message}
+            if elig.eligible is not True
+            else _("Eligibility: name your highest diploma.")
+        )
+    financing = bool(dossier.financing_intention)
+    if not financing:
+        missing.append(_("Financing: say how you intend to finance the training."))
+    if slots is None:
+        slots = document_slots(dossier)
+    documents = True
+    for slot in slots:
+        if slot.current is None and not slot.required:
+            continue
+        if slot.current is None:
+            documents = False
+            missing.append(_("Document missing: %(label)s") % {"label": slot.type.label})
+        elif slot.needs_translation and slot.translation is None:
+            documents = False
+            missing.append(
+                _("Translation missing (French or English): %(label)s") % {"label": slot.type.label}
+            )
+    fee = fee_status(dossier) is not None
+    if not fee:
+        missing.append(_("Application fee: pay it and declare the payment."))
+    return Checklist(identity, contact, eligibility_ok, financing, documents, fee, missing)

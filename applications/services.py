@@ -1,0 +1,316 @@
+"""What changes dossiers. Each service locks the row, checks the move, audits it (conventions 2–4)."""
+
+import datetime as dt
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from applications import rules
+from applications.models import (
+    DocumentFile,
+    DocumentLanguage,
+    DocumentRole,
+    Dossier,
+    DossierStatus,
+    FeePayment,
+    PaymentStatus,
+)
+from applications.selectors import dossier_checklist, fee_status
+from applications.uploads import check_upload
+from audit.services import audit_record
+from catalog import rules as deadlines
+from catalog.models import DocumentType, Offering
+from cursus.errors import DomainError
+from notifications.services import email_send
+
+SECTION_FIELDS: dict[str, list[str]] = {
+    "identity": [
+        "last_name",
+        "first_names",
+        "birth_date",
+        "birth_place",
+        "nationality",
+        "second_nationality",
+    ],
+    "contact": ["phone", "address", "postal_code", "city", "country"],
+    "eligibility": [
+        "eligibility_path",
+        "diploma_title",
+        "diploma_institution",
+        "diploma_year",
+        "experience_years",
+        "bac5_in_progress",
+    ],
+    "financing": ["financing_intention"],
+}
+
+
+def _locked(dossier: Dossier) -> Dossier:
+    return (
+        Dossier.objects.select_for_update()
+        .select_related("offering__session__cvec", "offering__program")
+        .get(pk=dossier.pk)
+    )
+
+
+def _ensure_editable(dossier: Dossier) -> None:
+    if not dossier.is_editable:
+        raise DomainError(_("This dossier has been submitted and can no longer be changed."), code="locked")
+
+
+def dossier_open(*, candidate: Any, offering: Offering, at: dt.datetime | None = None) -> Dossier:
+    """Open the candidate's dossier for a program (one per program and session). Safe to call twice."""
+    at = at or timezone.now()
+    existing = Dossier.objects.filter(candidate=candidate, offering=offering).first()
+    if existing is not None:
+        return existing
+    session = offering.session
+    if not (offering.is_open and session.is_published):
+        raise DomainError(_("This program does not take applications."), code="closed")
+    # The later (general) deadline bounds opening; the candidate's own deadline is checked at submission.
+    if not session.is_open(at, international=False):
+        raise DomainError(
+            _("Applications for session %(session)s are not open.") % {"session": session.name},
+            code="closed",
+        )
+    previous = Dossier.objects.filter(candidate=candidate).order_by("-updated_at").first()
+    copied = {}
+    if previous is not None:
+        # Identity and contact are the same person's: carry them over as a convenience.
+        for name in SECTION_FIELDS["identity"] + SECTION_FIELDS["contact"]:
+            copied[name] = getattr(previous, name)
+    else:
+        copied = {"last_name": candidate.last_name, "first_names": candidate.first_name}
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(candidate=candidate, offering=offering, **copied)
+            audit_record(actor=candidate, action="dossier.open", obj=dossier, to_state=DossierStatus.DRAFT)
+    except IntegrityError:
+        return Dossier.objects.get(candidate=candidate, offering=offering)
+    return dossier
+
+
+@transaction.atomic
+def dossier_save_section(*, dossier: Dossier, by: Any, section: str, data: dict[str, Any]) -> Dossier:
+    """Save one section; nothing outside it changes."""
+    fields = SECTION_FIELDS.get(section)
+    if fields is None:
+        raise DomainError(_("Unknown section."), code="section")
+    dossier = _locked(dossier)
+    _ensure_editable(dossier)
+    changed = {}
+    for name in fields:
+        if name in data and getattr(dossier, name) != data[name]:
+            changed[name] = str(data[name])
+            setattr(dossier, name, data[name])
+    dossier.save()
+    if changed:
+        audit_record(
+            actor=by, action=f"dossier.section.{section}", obj=dossier, data={"fields": sorted(changed)}
+        )
+    return dossier
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    dossier: Dossier,
+    by: Any,
+    document_type: DocumentType,
+    fileobj: IO[bytes],
+    name: str,
+    size: int,
+    language: str = DocumentLanguage.FR,
+    role: str = DocumentRole.ORIGINAL,
+) -> DocumentFile:
+    """Store a checked file; the earlier one of the same slot stays in history (superseded)."""
+    checked = check_upload(fileobj, name=name, size=size, max_bytes=settings.UPLOAD_MAX_BYTES)
+    dossier = _locked(dossier)
+    _ensure_editable(dossier)
+    if document_type.session_id != dossier.offering.session_id:
+        raise DomainError(_("This document is not asked for in this session."), code="type")
+    if role == DocumentRole.TRANSLATION:
+        if language == DocumentLanguage.OTHER:
+            raise DomainError(_("A translation must be in French or English (R2.9)."), code="translation")
+        original = dossier.files.filter(
+            document_type=document_type, role=DocumentRole.ORIGINAL, superseded_at__isnull=True
+        ).first()
+        if original is None or original.language != DocumentLanguage.OTHER:
+            raise DomainError(_("Upload the document itself first."), code="translation")
+    now = timezone.now()
+    earlier = list(dossier.files.filter(document_type=document_type, role=role, superseded_at__isnull=True))
+    dossier.files.filter(pk__in=[e.pk for e in earlier]).update(superseded_at=now)
+    if role == DocumentRole.ORIGINAL and language != DocumentLanguage.OTHER:
+        # A new original in French or English needs no translation: the old one goes to history.
+        dossier.files.filter(
+            document_type=document_type, role=DocumentRole.TRANSLATION, superseded_at__isnull=True
+        ).update(superseded_at=now)
+    doc = DocumentFile(
+        dossier=dossier,
+        document_type=document_type,
+        role=role,
+        language=language,
+        original_name=checked.display_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=by,
+    )
+    doc.file.save(f"upload{checked.extension}", File(fileobj), save=False)
+    doc.save()
+    audit_record(
+        actor=by,
+        action="document.upload",
+        obj=dossier,
+        data={
+            "document": document_type.code,
+            "role": role,
+            "file": doc.pk,
+            "replaces": [e.pk for e in earlier],
+        },
+    )
+    return doc
+
+
+@transaction.atomic
+def fee_declare(
+    *, dossier: Dossier, by: Any, channel: str, paid_on: dt.date, at: dt.datetime | None = None
+) -> FeePayment:
+    """The candidate says they paid the fee (R2.10). Refused when not eligible: nobody pays for nothing."""
+    at = at or timezone.now()
+    dossier = _locked(dossier)
+    _ensure_editable(dossier)
+    elig = dossier.eligibility()
+    if elig.eligible is not True:
+        raise DomainError(
+            elig.message if elig.eligible is False else _("Complete the eligibility section first."),
+            code="eligibility",
+        )
+    international = bool(dossier.is_international)
+    if channel not in rules.payment_channels(international=international):
+        raise DomainError(_("This payment channel is for international candidates only."), code="channel")
+    if paid_on > timezone.localdate(at):
+        raise DomainError(_("The payment date cannot be in the future."), code="date")
+    current = fee_status(dossier)
+    if current is not None:
+        raise DomainError(_("A payment is already recorded for this dossier."), code="duplicate")
+    payment = FeePayment.objects.create(
+        dossier=dossier,
+        channel=channel,
+        amount=dossier.offering.session.application_fee,
+        reference=dossier.payment_reference,
+        paid_on=paid_on,
+    )
+    audit_record(
+        actor=by,
+        action="fee.declare",
+        obj=dossier,
+        to_state=PaymentStatus.DECLARED,
+        data={"payment": payment.pk, "channel": channel},
+    )
+    return payment
+
+
+@transaction.atomic
+def fee_confirm(*, payment: FeePayment, by: Any, booked_on: dt.date) -> FeePayment:
+    """Finance confirms a fee payment with the date the bank booked it. Safe to call twice."""
+    payment = FeePayment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status == PaymentStatus.CONFIRMED:
+        return payment
+    previous = payment.status
+    payment.status = PaymentStatus.CONFIRMED
+    payment.booked_on = booked_on
+    payment.confirmed_at = timezone.now()
+    payment.confirmed_by = by
+    payment.save()
+    audit_record(
+        actor=by,
+        action="fee.confirm",
+        obj=payment.dossier,
+        from_state=previous,
+        to_state=payment.status,
+        data={"payment": payment.pk, "booked_on": booked_on.isoformat()},
+    )
+    return payment
+
+
+@transaction.atomic
+def fee_reject(*, payment: FeePayment, by: Any, note: str) -> FeePayment:
+    """Finance found no such payment: the candidate must pay and declare again."""
+    payment = FeePayment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status == PaymentStatus.CONFIRMED:
+        raise DomainError(_("A confirmed payment cannot be marked as not found."), code="confirmed")
+    if payment.status == PaymentStatus.REJECTED:
+        return payment
+    payment.status = PaymentStatus.REJECTED
+    payment.note = note
+    payment.save()
+    audit_record(
+        actor=by,
+        action="fee.reject",
+        obj=payment.dossier,
+        from_state=PaymentStatus.DECLARED,
+        to_state=payment.status,
+        reason=note,
+        data={"payment": payment.pk},
+    )
+    return payment
+
+
+def fee_booked_in_time(payment: FeePayment) -> bool:
+    """I3: a transfer confirmed late counts if booked within the grace period after the deadline."""
+    if payment.status != PaymentStatus.CONFIRMED or payment.booked_on is None:
+        return False
+    dossier = payment.dossier
+    session = dossier.offering.session
+    return payment.booked_on <= dossier.deadline() + dt.timedelta(days=session.fee_grace_days)
+
+
+def dossier_submit(*, dossier: Dossier, by: Any, at: dt.datetime | None = None) -> Dossier:
+    """Submit before the deadline that applies (R2.1, R2.7, I1) with documents and fee (I3)."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.status == DossierStatus.SUBMITTED:
+            return dossier
+        _ensure_editable(dossier)
+        deadline = dossier.deadline()
+        if deadlines.is_late(deadline, at):
+            raise DomainError(
+                _(
+                    "The deadline has passed: applications had to be submitted by %(date)s at "
+                    "23:59:59 (Paris time). Your draft is kept."
+                )
+                % {"date": deadline.strftime("%d/%m/%Y")},
+                code="late",
+            )
+        checklist = dossier_checklist(dossier)
+        if not checklist.ready:
+            raise DomainError(
+                _("The dossier cannot be submitted yet: %(missing)s")
+                % {"missing": " ".join(checklist.missing)},
+                code="incomplete",
+            )
+        previous = dossier.status
+        dossier.status = DossierStatus.SUBMITTED
+        dossier.submitted_at = at
+        dossier.save(update_fields=["status", "submitted_at", "updated_at"])
+        audit_record(
+            actor=by, action="dossier.submit", obj=dossier, from_state=previous, to_state=dossier.status
+        )
+        email_send(
+            template="dossier_submitted",
+            to=dossier.candidate.email,
+            language=dossier.candidate.language,
+            context={
+                "dossier": dossier,
+                "program": dossier.offering.program,
+                "session": dossier.offering.session,
+            },
+            related=dossier,
+        )
+    return dossier

@@ -1,0 +1,200 @@
+"""Candidate screens: dashboard, dossier sections, documents, fee, submission."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from applications import rules, selectors, services
+from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
+from applications.models import DocumentRole, Dossier
+from catalog import rules as deadlines
+from catalog.models import Offering
+from catalog.selectors import offerings_open_now
+from cursus.errors import DomainError
+
+
+def _dossier_context(dossier: Dossier) -> dict[str, Any]:
+    now = timezone.now()
+    slots = selectors.document_slots(dossier)
+    checklist = selectors.dossier_checklist(dossier, slots)
+    deadline = dossier.deadline()
+    international = dossier.is_international
+    session = dossier.offering.session
+    return {
+        "dossier": dossier,
+        "session": session,
+        "institution": session.institution,
+        "program": dossier.offering.program,
+        "slots": slots,
+        "checklist": checklist,
+        "deadline": deadline,
+        "deadline_end": deadlines.end_of_day(deadline),
+        "time_left": deadlines.time_left(deadline, now),
+        "is_late": deadlines.is_late(deadline, now),
+        "international": international,
+        "eligibility": dossier.eligibility(),
+        "quote": dossier.quote(),
+        "payment": selectors.fee_status(dossier),
+        "channels": rules.payment_channels(international=bool(international)),
+        "sections": SECTION_TITLES,
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    dossiers = list(
+        Dossier.objects.filter(candidate_id=request.user.pk)
+        .select_related(
+            "offering__session__cvec", "offering__session__institution", "offering__program__campus"
+        )
+        .prefetch_related("fee_payments")
+    )
+    items = [_dossier_context(d) for d in dossiers]
+    taken = {d.offering_id for d in dossiers}
+    available = [o for o in offerings_open_now() if o.pk not in taken]
+    return render(request, "applications/dashboard.html", {"items": items, "available": available})
+
+
+@login_required
+@require_POST
+def dossier_new(request: HttpRequest) -> HttpResponse:
+    offering = get_object_or_404(
+        Offering.objects.select_related("session", "program"), pk=request.POST.get("offering")
+    )
+    try:
+        dossier = services.dossier_open(candidate=request.user, offering=offering)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("dashboard")
+    return redirect("dossier_detail", pk=dossier.pk)
+
+
+@login_required
+def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = selectors.get_dossier_for_user(request.user, pk)
+    ctx = _dossier_context(dossier)
+    ctx["is_owner"] = dossier.candidate_id == request.user.pk
+    return render(request, "applications/dossier.html", ctx)
+
+
+@login_required
+def dossier_section(request: HttpRequest, pk: int, section: str) -> HttpResponse:
+    dossier = selectors.get_own_dossier(request.user, pk)
+    form_class = SECTION_FORMS.get(section)
+    if form_class is None:
+        raise Http404
+    if request.method == "POST":
+        form = form_class(request.POST, instance=Dossier.objects.get(pk=dossier.pk))
+        if form.is_valid():
+            try:
+                services.dossier_save_section(
+                    dossier=dossier, by=request.user, section=section, data=form.cleaned_data
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(reverse("dossier_detail", args=[dossier.pk]) + f"#section-{section}")
+        else:
+            messages.error(request, _("Please correct the fields marked below; nothing you typed is lost."))
+    else:
+        form = form_class(instance=dossier)
+    ctx = _dossier_context(dossier)
+    ctx.update({"form": form, "section": section, "section_title": SECTION_TITLES[section]})
+    return render(request, "applications/section.html", ctx)
+
+
+@login_required
+def dossier_documents(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = selectors.get_own_dossier(request.user, pk)
+    form = UploadForm(dossier=dossier)
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, dossier=dossier)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                services.document_upload(
+                    dossier=dossier,
+                    by=request.user,
+                    document_type=form.cleaned_data["document_type"],
+                    fileobj=upload,
+                    name=upload.name,
+                    size=upload.size,
+                    language=form.cleaned_data["language"],
+                    role=form.cleaned_data["role"],
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("File received: %(name)s") % {"name": upload.name})
+                return redirect("dossier_documents", pk=dossier.pk)
+        else:
+            messages.error(request, _("Choose a file and its language."))
+    ctx = _dossier_context(dossier)
+    ctx.update({"form": form, "max_mb": services.settings.UPLOAD_MAX_BYTES // 1_048_576})
+    return render(request, "applications/documents.html", ctx)
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+    doc = selectors.get_document_for_user(request.user, pk, file_pk)
+    try:
+        handle = doc.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    suffix = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[doc.content_type]
+    name = doc.original_name if doc.original_name.lower().endswith(suffix) else f"{doc.original_name}{suffix}"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def dossier_fee(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = selectors.get_own_dossier(request.user, pk)
+    channels = rules.payment_channels(international=bool(dossier.is_international))
+    form = FeeDeclarationForm(channels=channels)
+    if request.method == "POST":
+        form = FeeDeclarationForm(request.POST, channels=channels)
+        if form.is_valid():
+            try:
+                services.fee_declare(
+                    dossier=dossier,
+                    by=request.user,
+                    channel=form.cleaned_data["channel"],
+                    paid_on=form.cleaned_data["paid_on"],
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Payment declared. Finance will confirm it."))
+                return redirect(reverse("dossier_detail", args=[dossier.pk]) + "#section-fee")
+    ctx = _dossier_context(dossier)
+    ctx["form"] = form
+    return render(request, "applications/fee.html", ctx)
+
+
+@login_required
+@require_POST
+def dossier_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = selectors.get_own_dossier(request.user, pk)
+    try:
+        services.dossier_submit(dossier=dossier, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("dossier_detail", pk=dossier.pk)
+    messages.success(request, _("Your dossier has been submitted. A receipt has been sent to you by email."))
+    return redirect("dashboard")
+
+
+# Keep DocumentRole importable for templates' role constants.
+__all__ = ["DocumentRole"]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CursusConfig(AppConfig):
+    name = "cursus"
+    verbose_name = "Cursus"

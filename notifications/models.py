@@ -1,0 +1,36 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class EmailStatus(models.TextChoices):
+    QUEUED = "queued", pgettext_lazy("email", "Queued")
+    SENT = "sent", pgettext_lazy("email", "Sent")
+    FAILED = "failed", pgettext_lazy("email", "Failed")
+
+
+class OutgoingEmail(models.Model):
+    """Every email the system sends, rendered once, so it can be shown and retried."""
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=64)
+    to = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    body_text = models.TextField(_("text"))
+    body_html = models.TextField(_("HTML"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    related_object = models.CharField(_("about"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("outgoing email")
+        verbose_name_plural = _("outgoing emails")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"

@@ -1,0 +1,167 @@
+"""The people in the stories (convention 13) and the catalogue they live in."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.services import roles_ensure_groups
+from applications import services
+from applications.demo import demo_session, tiny_pdf
+from applications.models import Dossier
+from applications.selectors import required_document_types
+from catalog.models import AdmissionSession, Offering, Program
+from catalog.services import catalog_install_defaults
+
+PASSWORD = "Sésame-ouvre-toi-42"
+PNG_BYTES = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings: Any, tmp_path: Any) -> None:
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def catalog(db: Any) -> AdmissionSession:
+    """Session 2025-2026 as the notice gives it (I16)."""
+    session = catalog_install_defaults()
+    roles_ensure_groups()
+    return session
+
+
+@pytest.fixture
+def open_session(catalog: AdmissionSession) -> AdmissionSession:
+    """A session taking applications today, shaped like 2025-2026."""
+    return demo_session(catalog.institution, timezone.localdate())
+
+
+def offering(session: AdmissionSession, code: str) -> Offering:
+    return Offering.objects.select_related("session", "program").get(session=session, program__code=code)
+
+
+def make_user(email: str, *, group: str | None = None, language: str = "fr", **extra: Any) -> User:
+    user = User.objects.create_user(email=email, password=PASSWORD, language=language, **extra)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+        user.is_staff = True
+        user.save()
+    return user
+
+
+@pytest.fixture
+def candidate(catalog: AdmissionSession) -> User:
+    return make_user("alice@example.org", first_name="Alice", last_name="Lefèvre")
+
+
+@pytest.fixture
+def other_candidate(catalog: AdmissionSession) -> User:
+    return make_user("bob@example.org", first_name="Bob", last_name="Martin")
+
+
+@pytest.fixture
+def office(catalog: AdmissionSession) -> User:
+    return make_user("office@example.org", group="Admissions office")
+
+
+@pytest.fixture
+def finance(catalog: AdmissionSession) -> User:
+    return make_user("finance@example.org", group="Finance")
+
+
+@pytest.fixture
+def director_other(catalog: AdmissionSession) -> User:
+    """Program director of MRPT only."""
+    user = make_user("director.mrpt@example.org", group="Program directors")
+    Program.objects.get(code="MRPT").directors.add(user)
+    return user
+
+
+@pytest.fixture
+def jury(catalog: AdmissionSession) -> User:
+    return make_user("jury@example.org", group="Jury members")
+
+
+IDENTITY_FR = {
+    "last_name": "Lefèvre",
+    "first_names": "Alice Élodie",
+    "birth_date": dt.date(1996, 2, 29),
+    "birth_place": "Douai",
+    "nationality": "FR",
+    "second_nationality": "",
+}
+CONTACT = {
+    "phone": "+33 6 11 22 33 44",
+    "address": "3 rue Lahure",
+    "postal_code": "59500",
+    "city": "Douai",
+    "country": "FR",
+}
+ELIGIBLE = {
+    "eligibility_path": "a",
+    "diploma_title": "Diplôme d'ingénieur",
+    "diploma_institution": "Centrale Lille",
+    "diploma_year": 2020,
+    "experience_years": Decimal("2"),
+    "bac5_in_progress": False,
+}
+
+
+def fill_dossier(
+    dossier: Dossier,
+    *,
+    identity: dict[str, Any] | None = None,
+    eligibility: dict[str, Any] | None = None,
+    financing: str = "personal",
+    documents: bool = True,
+    fee: bool = True,
+    at: dt.datetime | None = None,
+) -> Dossier:
+    by = dossier.candidate
+    services.dossier_save_section(dossier=dossier, by=by, section="identity", data=identity or IDENTITY_FR)
+    services.dossier_save_section(dossier=dossier, by=by, section="contact", data=CONTACT)
+    services.dossier_save_section(dossier=dossier, by=by, section="eligibility", data=eligibility or ELIGIBLE)
+    services.dossier_save_section(
+        dossier=dossier, by=by, section="financing", data={"financing_intention": financing}
+    )
+    dossier.refresh_from_db()
+    if documents:
+        for t in required_document_types(dossier):
+            data = tiny_pdf(t.code)
+            services.document_upload(
+                dossier=dossier,
+                by=by,
+                document_type=t,
+                fileobj=io.BytesIO(data),
+                name=f"{t.code}.pdf",
+                size=len(data),
+            )
+    if fee:
+        paid_on = (at.date() if at else dt.date.today()) - dt.timedelta(days=1)
+        services.fee_declare(dossier=dossier, by=by, channel="transfer", paid_on=paid_on, at=at)
+    dossier.refresh_from_db()
+    return dossier
+
+
+@pytest.fixture
+def draft(candidate: User, open_session: AdmissionSession) -> Dossier:
+    return services.dossier_open(candidate=candidate, offering=offering(open_session, "BE+"))
+
+
+@pytest.fixture
+def ready(draft: Dossier) -> Dossier:
+    """A draft with everything needed to submit."""
+    return fill_dossier(draft)
