@@ -140,11 +140,31 @@ def payment_channels(*, international: bool) -> list[PaymentChannel]:
     return channels
 
 
-_NO_DECOMPOSITION = str.maketrans({"Ø": "O", "ø": "o", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "ß": "ss", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Þ": "TH", "þ": "th"})
+_NO_DECOMPOSITION = str.maketrans(
+    {
+        "Ø": "O",
+        "ø": "o",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "ß": "ss",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Þ": "TH",
+        "þ": "th",
+    }
+)
 
 
 def _ascii_upper(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION)).encode("ascii", "ignore").decode("ascii")
+    plain = (
+        unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
     return re.sub(r"[^A-Z0-9+]+", " ", plain.upper()).strip()
 
 

@@ -15,7 +15,7 @@ _SIGNATURES: list[tuple[bytes, str, str]] = [
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
 ]
-_BAD_NAME = re.compile(r"(^|[\\/])\.\.([\\/]|$)|[\\/\x00-\x1f]")
+_BAD_NAME = re.compile(r"(^|[\\/\u2215])\.\.([\\/\u2215]|$)|[\\/\u2215\x00-\x1f]")
 
 
 @dataclass(frozen=True)

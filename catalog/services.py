@@ -10,7 +10,7 @@ from catalog.models import AdmissionSession, Campus, CvecRate, DocumentType, Ins
 
 @transaction.atomic
 def catalog_install_defaults() -> AdmissionSession:
-    """I16/I17: a fresh install holds IMT Nord Europe and session 2025-2026. Safe to run twice:
+    """I16/I17: a fresh install holds the school and session of `catalog.defaults`. Safe to run twice:
     rows that exist are left as staff edited them."""
     institution, _ = Institution.objects.get_or_create(
         name=defaults.INSTITUTION["name"], defaults=defaults.INSTITUTION

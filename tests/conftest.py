@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +19,10 @@ from applications.models import Dossier
 from applications.selectors import required_document_types
 from catalog.models import AdmissionSession, Offering, Program
 from catalog.services import catalog_install_defaults
+
+# Playwright's sync API runs an event loop in the test thread; Django must still be allowed to talk to
+# the database from it (the live server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "Sésame-ouvre-toi-42"
 PNG_BYTES = (
@@ -165,3 +170,21 @@ def draft(candidate: User, open_session: AdmissionSession) -> Dossier:
 def ready(draft: Dossier) -> Dossier:
     """A draft with everything needed to submit."""
     return fill_dossier(draft)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """Debian's Chromium, never a downloaded browser; no background traffic (the network is closed)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

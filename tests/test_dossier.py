@@ -57,9 +57,15 @@ def test_R2_1_cannot_open_before_the_window(candidate: Any, catalog: Any) -> Non
     ],
 )
 def test_I1_R2_1_R2_7_submit_at_last_second_is_in_time(
-    candidate: Any, catalog: Any, identity: dict[str, Any], last_second: dt.datetime, django_capture_on_commit_callbacks: Any
+    candidate: Any,
+    catalog: Any,
+    identity: dict[str, Any],
+    last_second: dt.datetime,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
-    dossier = fill_dossier(open_2025(candidate, catalog), identity=identity, at=last_second - dt.timedelta(days=3))
+    dossier = fill_dossier(
+        open_2025(candidate, catalog), identity=identity, at=last_second - dt.timedelta(days=3)
+    )
     with django_capture_on_commit_callbacks(execute=True):
         submitted = services.dossier_submit(dossier=dossier, by=candidate, at=last_second)
     assert submitted.status == DossierStatus.SUBMITTED
@@ -76,7 +82,9 @@ def test_I1_R2_1_R2_7_submit_at_last_second_is_in_time(
 def test_I1_R2_1_R2_7_submit_at_next_midnight_is_late_and_draft_kept(
     candidate: Any, catalog: Any, identity: dict[str, Any], first_late: dt.datetime
 ) -> None:
-    dossier = fill_dossier(open_2025(candidate, catalog), identity=identity, at=first_late - dt.timedelta(days=3))
+    dossier = fill_dossier(
+        open_2025(candidate, catalog), identity=identity, at=first_late - dt.timedelta(days=3)
+    )
     before = {f.name: getattr(dossier, f.name) for f in Dossier._meta.fields if f.name != "updated_at"}
     with pytest.raises(DomainError) as err:
         services.dossier_submit(dossier=dossier, by=candidate, at=first_late)
@@ -98,14 +106,20 @@ def test_R2_7_international_candidate_between_deadlines_is_late(candidate: Any, 
 
 def test_I2_one_european_nationality_makes_the_march_deadline_not_apply(candidate: Any, catalog: Any) -> None:
     dossier = open_2025(candidate, catalog)
-    fill_dossier(dossier, identity={**IDENTITY_SN, "second_nationality": "BE"}, at=dt.datetime(2025, 4, 1, tzinfo=PARIS))
+    fill_dossier(
+        dossier,
+        identity={**IDENTITY_SN, "second_nationality": "BE"},
+        at=dt.datetime(2025, 4, 1, tzinfo=PARIS),
+    )
     dossier.refresh_from_db()
     assert dossier.is_international is False
     assert dossier.deadline() == dt.date(2025, 6, 4)
 
 
 def test_I2_office_override_decides(candidate: Any, catalog: Any) -> None:
-    dossier = fill_dossier(open_2025(candidate, catalog), identity=IDENTITY_SN, at=dt.datetime(2025, 2, 1, tzinfo=PARIS))
+    dossier = fill_dossier(
+        open_2025(candidate, catalog), identity=IDENTITY_SN, at=dt.datetime(2025, 2, 1, tzinfo=PARIS)
+    )
     assert dossier.is_international is True
     dossier.international_override = False
     assert dossier.is_international is False
@@ -130,18 +144,27 @@ def test_I3_submission_with_documents_but_no_fee_is_refused(draft: Dossier) -> N
     assert services.dossier_submit(dossier=draft, by=draft.candidate).status == DossierStatus.SUBMITTED
 
 
-def test_I3_declared_transfer_suffices_to_submit(ready: Dossier, django_capture_on_commit_callbacks: Any) -> None:
+def test_I3_declared_transfer_suffices_to_submit(
+    ready: Dossier, django_capture_on_commit_callbacks: Any
+) -> None:
     assert FeePayment.objects.get(dossier=ready).status == "declared"
     with django_capture_on_commit_callbacks(execute=True):
         services.dossier_submit(dossier=ready, by=ready.candidate)
     ready.refresh_from_db()
     assert ready.status == DossierStatus.SUBMITTED
     assert mail.outbox and "BE+" in mail.outbox[0].subject  # the receipt
-    assert AuditEvent.objects.filter(action="dossier.submit", object_id=str(ready.pk), to_state="submitted").exists()
+    assert AuditEvent.objects.filter(
+        action="dossier.submit", object_id=str(ready.pk), to_state="submitted"
+    ).exists()
 
 
 def test_R1_3_not_eligible_cannot_pay_the_fee(draft: Dossier) -> None:
-    fill_dossier(draft, eligibility={**ELIGIBLE, "eligibility_path": "d", "experience_years": Decimal("2")}, documents=False, fee=False)
+    fill_dossier(
+        draft,
+        eligibility={**ELIGIBLE, "eligibility_path": "d", "experience_years": Decimal("2")},
+        documents=False,
+        fee=False,
+    )
     assert draft.eligibility().eligible is False
     with pytest.raises(DomainError) as err:
         services.fee_declare(dossier=draft, by=draft.candidate, channel="transfer", paid_on=dt.date.today())
@@ -150,7 +173,12 @@ def test_R1_3_not_eligible_cannot_pay_the_fee(draft: Dossier) -> None:
 
 
 def test_R1_3_path_d_with_three_years_requires_proof_of_experience(draft: Dossier) -> None:
-    fill_dossier(draft, eligibility={**ELIGIBLE, "eligibility_path": "d", "experience_years": Decimal("3")}, documents=False, fee=False)
+    fill_dossier(
+        draft,
+        eligibility={**ELIGIBLE, "eligibility_path": "d", "experience_years": Decimal("3")},
+        documents=False,
+        fee=False,
+    )
     missing = " ".join(dossier_checklist(draft).missing)
     assert "expérience" in missing or "experience" in missing
 
@@ -171,7 +199,9 @@ def test_R2_10_flywire_refused_for_european_candidate(draft: Dossier) -> None:
 
 def test_R2_10_flywire_accepted_for_international_candidate(draft: Dossier) -> None:
     fill_dossier(draft, identity=IDENTITY_SN, documents=False, fee=False)
-    payment = services.fee_declare(dossier=draft, by=draft.candidate, channel="flywire", paid_on=dt.date.today())
+    payment = services.fee_declare(
+        dossier=draft, by=draft.candidate, channel="flywire", paid_on=dt.date.today()
+    )
     assert payment.amount == Decimal("60.00")
     assert payment.reference == f"DIALLO MS BE+ {draft.number}"
 
@@ -184,7 +214,9 @@ def test_R2_10_fee_cannot_be_declared_twice(ready: Dossier) -> None:
 def test_submitted_dossier_cannot_change(ready: Dossier) -> None:
     services.dossier_submit(dossier=ready, by=ready.candidate)
     with pytest.raises(DomainError):
-        services.dossier_save_section(dossier=ready, by=ready.candidate, section="identity", data={"last_name": "X"})
+        services.dossier_save_section(
+            dossier=ready, by=ready.candidate, section="identity", data={"last_name": "X"}
+        )
     ready.refresh_from_db()
     assert ready.last_name == "Lefèvre"
     # submitting twice is harmless
@@ -200,7 +232,9 @@ def test_fee_confirm_is_idempotent_and_audited(ready: Dossier, finance: Any) -> 
     assert payment.status == "confirmed" and payment.confirmed_by == finance
 
 
-def test_I3_grace_period_for_transfers_booked_after_deadline(candidate: Any, catalog: Any, finance: Any) -> None:
+def test_I3_grace_period_for_transfers_booked_after_deadline(
+    candidate: Any, catalog: Any, finance: Any
+) -> None:
     dossier = fill_dossier(open_2025(candidate, catalog), at=dt.datetime(2025, 6, 4, 20, tzinfo=PARIS))
     payment = FeePayment.objects.get(dossier=dossier)
     services.fee_confirm(payment=payment, by=finance, booked_on=dt.date(2025, 6, 14))
@@ -212,7 +246,9 @@ def test_I3_grace_period_for_transfers_booked_after_deadline(candidate: Any, cat
 # ---- through the pages ----------------------------------------------------------------------
 
 
-def test_I1_late_submission_through_the_page_says_so_and_keeps_the_draft(client: Any, candidate: Any, catalog: Any) -> None:
+def test_I1_late_submission_through_the_page_says_so_and_keeps_the_draft(
+    client: Any, candidate: Any, catalog: Any
+) -> None:
     dossier = fill_dossier(open_2025(candidate, catalog), at=dt.datetime(2025, 6, 1, tzinfo=PARIS))
     client.login(email=candidate.email, password=PASSWORD)
     with time_machine.travel(dt.datetime(2025, 6, 5, 0, 0, 0, tzinfo=PARIS), tick=False):
@@ -234,7 +270,16 @@ def test_I1_submission_through_the_page_at_last_second(client: Any, candidate: A
 def test_section_error_keeps_what_was_typed(client: Any, draft: Dossier) -> None:
     client.login(email=draft.candidate.email, password=PASSWORD)
     url = reverse("dossier_section", args=[draft.pk, "identity"])
-    response = client.post(url, {"last_name": "Lefèvre-Ünal", "first_names": "Zoé", "birth_date": "pas une date", "birth_place": "Lille", "nationality": "FR"})
+    response = client.post(
+        url,
+        {
+            "last_name": "Lefèvre-Ünal",
+            "first_names": "Zoé",
+            "birth_date": "pas une date",
+            "birth_place": "Lille",
+            "nationality": "FR",
+        },
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "Lefèvre-Ünal" in body and "Zoé" in body and "pas une date" in body

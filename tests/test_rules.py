@@ -18,8 +18,8 @@ PARIS = ZoneInfo("Europe/Paris")
 UTC = dt.UTC
 
 
-def paris(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
+def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=PARIS)
 
 
 @pytest.mark.parametrize(
@@ -153,5 +153,11 @@ def test_R2_10_payment_reference_quotes_surname_and_program() -> None:
     assert rules.payment_reference(surname="Nguyễn", program_code="CSE", dossier_number="000007") == (
         "NGUYEN MS CSE 000007"
     )
-    assert rules.payment_reference(surname="Østergaard", program_code="PPIB", dossier_number="1") == "OSTERGAARD MS PPIB 1"
-    assert rules.payment_reference(surname="Wiśniewski", program_code="MRPT", dossier_number="2") == "WISNIEWSKI MS MRPT 2"
+    assert (
+        rules.payment_reference(surname="Østergaard", program_code="PPIB", dossier_number="1")
+        == "OSTERGAARD MS PPIB 1"
+    )
+    assert (
+        rules.payment_reference(surname="Wiśniewski", program_code="MRPT", dossier_number="2")
+        == "WISNIEWSKI MS MRPT 2"
+    )

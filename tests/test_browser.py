@@ -1,0 +1,155 @@
+"""The candidate's journey in a real Chromium, in French and in English (I15)."""
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from applications.demo import tiny_pdf
+from applications.models import Dossier, DossierStatus
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+WORDS = {
+    "fr": {
+        "signup": "Créer un compte",
+        "confirm": "Confirmer",
+        "start": "Commencer une candidature",
+        "edit": "Modifier",
+        "save": "Enregistrer",
+        "upload": "Déposer",
+        "pay": "Payer et déclarer le paiement",
+        "paid": "J'ai payé",
+        "submit": "Envoyer mon dossier",
+        "submitted": "Envoyé",
+        "receipt": "Accusé de réception",
+    },
+    "en": {
+        "signup": "Create an account",
+        "confirm": "Confirm",
+        "start": "Start an application",
+        "edit": "Edit",
+        "save": "Save",
+        "upload": "Upload",
+        "pay": "Pay and declare the payment",
+        "paid": "I have paid",
+        "submit": "Submit my dossier",
+        "submitted": "Submitted",
+        "receipt": "Receipt",
+    },
+}
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_I15_candidate_journey_in_chromium(
+    page: Page, live_server: Any, open_session: Any, tmp_path: Path, lang: str
+) -> None:
+    w = WORDS[lang]
+    base = live_server.url
+    email = f"journey-{lang}@example.org"
+    page.goto(base + "/")
+    if lang == "en":
+        page.get_by_role("button", name="English").click()
+        expect(page.get_by_role("heading", name=re.compile("Application fee"))).to_be_visible()
+    else:
+        expect(page.get_by_role("heading", name=re.compile("Frais de dossier"))).to_be_visible()
+
+    # sign up and verify the email
+    page.get_by_role("link", name=w["signup"]).first.click()
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password1]").fill(PASSWORD)
+    page.locator("input[name=password2]").fill(PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    confirmation = next(m for m in mail.outbox if email in m.to)
+    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", str(confirmation.body))
+    assert link, confirmation.body
+    page.goto(link.group(0))
+    page.get_by_role("button", name=w["confirm"]).click()
+
+    # open a dossier for BE+
+    page.goto(base + "/espace/")
+    value = page.locator("#id_offering option", has_text="MS BE+ ").first.get_attribute("value")
+    page.select_option("#id_offering", value=value)
+    page.get_by_role("button", name=w["start"]).click()
+    dossier_url = page.url
+
+    def section(
+        name: str,
+        *,
+        fill: dict[str, str] | None = None,
+        select: dict[str, str] | None = None,
+        check: list[str] | None = None,
+    ) -> None:
+        page.goto(dossier_url + f"section/{name}/")
+        for selector, value in (fill or {}).items():
+            page.fill(selector, value)
+        for selector, value in (select or {}).items():
+            page.select_option(selector, value)
+        for selector in check or []:
+            page.check(selector)
+        page.get_by_role("button", name=w["save"]).click()
+        expect(page.locator(f"#section-{name} .badge.ok")).to_be_visible()
+
+    section(
+        "identity",
+        fill={
+            "#id_last_name": "Nguyễn-Lefèvre",
+            "#id_first_names": "Thảo Élodie",
+            "#id_birth_date": "1997-04-12",
+            "#id_birth_place": "Hà Nội",
+        },
+        select={"#id_nationality": "FR"},
+    )
+    section(
+        "contact",
+        fill={
+            "#id_phone": "+33 6 00 00 00 00",
+            "#id_address": "1 place d'Armes",
+            "#id_postal_code": "59500",
+            "#id_city": "Douai",
+        },
+        select={"#id_country": "FR"},
+    )
+    section(
+        "eligibility",
+        fill={"#id_diploma_title": "Master Génie civil"},
+        check=["input[name=eligibility_path][value=c]"],
+    )
+    section("financing", check=["input[name=financing_intention][value=personal]"])
+
+    # documents
+    page.goto(dossier_url + "documents/")
+    pdf = tmp_path / "piece.pdf"
+    pdf.write_bytes(tiny_pdf("piece"))
+    for code in ["cv", "cover_letter", "diploma", "transcripts", "identity"]:
+        slot = page.locator(f"#doc-{code}")
+        slot.locator("input[type=file]").set_input_files(str(pdf))
+        slot.get_by_role("button", name=w["upload"]).click()
+        expect(page.locator(f"#doc-{code} .badge.ok")).to_be_visible()
+
+    # fee
+    page.goto(dossier_url)
+    page.get_by_role("link", name=w["pay"]).click()
+    expect(page.locator("#payment-reference")).to_contain_text("NGUYEN-LEFEVRE MS BE+")
+    page.check("input[name=channel][value=transfer]")
+    page.fill("#id_paid_on", dt.date.today().isoformat())
+    page.get_by_role("button", name=w["paid"]).click()
+
+    # submit
+    page.get_by_role("button", name=w["submit"]).click()
+    expect(page.locator("[data-status=submitted]")).to_have_text(w["submitted"])
+    expect(page.locator(".receipt")).to_contain_text(w["receipt"])
+    dossier = Dossier.objects.get(candidate__email=email)
+    assert dossier.status == DossierStatus.SUBMITTED
+    receipt = [m for m in mail.outbox if email in m.to][-1]
+    assert ("BE+" in receipt.subject) and (
+        ("Candidature reçue" in receipt.subject)
+        if lang == "fr"
+        else ("Application received" in receipt.subject)
+    )

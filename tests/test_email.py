@@ -1,0 +1,99 @@
+"""Email through a real SMTP server (aiosmtpd on 127.0.0.1), in the recipient's language (I15)."""
+
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+
+from applications import services
+from applications.models import Dossier
+from notifications.models import EmailStatus, OutgoingEmail
+from notifications.services import email_deliver
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 — aiosmtpd's hook name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Inbox]:
+    inbox = Inbox()
+    with socket.socket() as probe:  # a free port on loopback
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
+        }
+    }
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+def body_text(msg: email.message.EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return part.get_content()
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_word", "body_phrase"),
+    [("fr", "Candidature reçue", "Nous avons bien reçu"), ("en", "Application received", "We have received")],
+)
+def test_I15_receipt_goes_through_real_smtp_in_the_candidates_language(
+    smtp: Inbox,
+    ready: Dossier,
+    language: str,
+    subject_word: str,
+    body_phrase: str,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    ready.candidate.language = language
+    ready.candidate.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dossier_submit(dossier=ready, by=ready.candidate)
+    assert len(smtp.messages) == 1
+    msg = smtp.messages[0]
+    assert msg["To"] == ready.candidate.email
+    assert subject_word in msg["Subject"] and "BE+" in msg["Subject"]
+    text = body_text(msg)
+    assert body_phrase in text and ready.full_name in text
+    assert msg.get_body(preferencelist=("html",)) is not None
+    record = OutgoingEmail.objects.get(to=ready.candidate.email)
+    assert record.status == EmailStatus.SENT and record.language == language
+
+
+def test_failed_delivery_is_recorded_and_can_be_retried(
+    settings: Any, ready: Dossier, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 2},  # nothing listens there
+        }
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        services.dossier_submit(dossier=ready, by=ready.candidate)
+    record = OutgoingEmail.objects.get(to=ready.candidate.email)
+    assert record.status == EmailStatus.FAILED and record.attempts == 1 and record.last_error
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    email_deliver(email_id=record.pk)
+    record.refresh_from_db()
+    assert record.status == EmailStatus.SENT and record.attempts == 2
+    email_deliver(email_id=record.pk)  # sending twice sends once
+    assert len(mail.outbox) == 1
