@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from applications import services
 from applications.demo import tiny_pdf
-from applications.models import Dossier
+from applications.models import Dossier, FeePayment
 from catalog.models import DocumentType
 from tests.conftest import PASSWORD
 
@@ -24,6 +24,9 @@ CASES: dict[str, Any] = {
     "dossier_fee": lambda d, f: {"pk": d.pk},
     "dossier_submit": lambda d, f: {"pk": d.pk},
 }
+
+# Finance-only URLs that take a payment id.
+FINANCE_CASES = ["fee_payment_confirm", "fee_payment_reject"]
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -50,9 +53,9 @@ def id_taking_url_names() -> set[str]:
 
 def test_every_id_taking_url_has_an_access_test() -> None:
     """A new URL that takes an id fails here until it is added to CASES (or PUBLIC)."""
-    untested = id_taking_url_names() - set(CASES) - PUBLIC
+    untested = id_taking_url_names() - set(CASES) - set(FINANCE_CASES) - PUBLIC
     assert not untested, f"add access cases for: {sorted(untested)}"
-    assert set(CASES) <= id_taking_url_names()
+    assert set(CASES) | set(FINANCE_CASES) <= id_taking_url_names()
 
 
 @pytest.fixture
@@ -145,3 +148,62 @@ def test_candidate_reaches_no_staff_page(client: Any, candidate: Any) -> None:
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert client.get("/admin/applications/dossier/").status_code == 302
+
+
+@pytest.mark.parametrize("name", FINANCE_CASES)
+def test_finance_urls_are_404_for_everyone_but_finance(
+    client: Any, ready: Dossier, office: Any, director_other: Any, name: str
+) -> None:
+    payment = FeePayment.objects.get(dossier=ready)
+    url = reverse(name, args=[payment.pk])
+    assert client.post(url).status_code == 302 and reverse("account_login") in client.post(url)["Location"]
+    for person in (ready.candidate, office, director_other):
+        client.login(email=person.email, password=PASSWORD)
+        assert client.post(url, {"booked_on": "2025-01-01"}).status_code == 404
+    payment.refresh_from_db()
+    assert payment.status == "declared"
+    assert client.get(reverse("fee_payments")).status_code == 404
+
+
+def test_finance_confirms_a_declared_fee_with_its_booking_date(
+    client: Any, ready: Dossier, finance: Any
+) -> None:
+    payment = FeePayment.objects.get(dossier=ready)
+    client.login(email=finance.email, password=PASSWORD)
+    page = client.get(reverse("fee_payments"), {"q": "LEFEVRE"}).content.decode()
+    assert payment.reference in page
+    client.post(reverse("fee_payment_confirm", args=[payment.pk]), {"booked_on": "2099-01-01"})
+    payment.refresh_from_db()
+    assert payment.status == "declared"  # a future booking date is refused
+    client.post(reverse("fee_payment_confirm", args=[payment.pk]), {"booked_on": str(payment.paid_on)})
+    payment.refresh_from_db()
+    assert (
+        payment.status == "confirmed"
+        and payment.booked_on == payment.paid_on
+        and payment.confirmed_by == finance
+    )
+
+
+def test_fee_list_query_count_is_constant(
+    client: Any, finance: Any, open_session: Any, django_assert_max_num_queries: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import fill_dossier, make_user, offering
+
+    def add(n: int) -> None:
+        for i in range(n):
+            user = make_user(f"c{i}-{FeePayment.objects.count()}@example.org")
+            fill_dossier(
+                services.dossier_open(candidate=user, offering=offering(open_session, "CSE")), documents=False
+            )
+
+    client.login(email=finance.email, password=PASSWORD)
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("fee_payments"))
+    add(12)
+    with CaptureQueriesContext(connection) as many:
+        client.get(reverse("fee_payments"))
+    assert len(many) == len(few)
