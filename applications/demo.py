@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.models import User
 from applications import services
 from applications.models import DocumentLanguage, DocumentRole, Dossier, FeePayment
+from applications.rules import ascii_fold
 from applications.selectors import required_document_types
 from catalog import defaults, rules
 from catalog.models import AdmissionSession, CvecRate, Institution, Program
@@ -219,7 +220,7 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
         person = PEOPLE[i % len(PEOPLE)]
         first, last, nat, *_rest, lang = person
         n = i // len(PEOPLE)
-        email = f"{first.split()[0].lower()}.{i}@exemple.demo".encode("ascii", "ignore").decode()
+        email = f"{ascii_fold(first.split()[0]).lower()}.{i}@exemple.demo"
         user = _user(email, first, last, language=lang)
         state = i % 5
         if closed is not None and state == 4:

@@ -159,12 +159,14 @@ _NO_DECOMPOSITION = str.maketrans(
 )
 
 
+def ascii_fold(text: str) -> str:
+    """Élodie → Elodie, Søren → Soren, Łukasz → Lukasz."""
+    folded = unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
+    return folded.encode("ascii", "ignore").decode("ascii")
+
+
 def _ascii_upper(text: str) -> str:
-    plain = (
-        unicodedata.normalize("NFKD", text.translate(_NO_DECOMPOSITION))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-    )
+    plain = ascii_fold(text)
     return re.sub(r"[^A-Z0-9+]+", " ", plain.upper()).strip()
 
 

@@ -121,7 +121,13 @@ def document_slots(dossier: Dossier) -> list[DocumentSlot]:
             slot.translation = f
         else:
             slot.current = f
-    return list(slots.values())
+    # A conditional document that does not apply (e.g. path (d) proof on path (a)) is not shown,
+    # unless something was uploaded for it.
+    return [
+        s
+        for s in slots.values()
+        if s.required or s.type.requirement == DocumentRequirement.OPTIONAL or s.current or s.history
+    ]
 
 
 def fee_status(dossier: Dossier) -> FeePayment | None:

@@ -162,7 +162,7 @@ def document_download(request: HttpRequest, pk: int, file_pk: int) -> FileRespon
 def dossier_fee(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = selectors.get_own_dossier(request.user, pk)
     channels = rules.payment_channels(international=bool(dossier.is_international))
-    form = FeeDeclarationForm(channels=channels)
+    form = FeeDeclarationForm(channels=channels, initial={"paid_on": timezone.localdate()})
     if request.method == "POST":
         form = FeeDeclarationForm(request.POST, channels=channels)
         if form.is_valid():
