@@ -76,7 +76,9 @@ def demo_session(institution: Institution, today: dt.date) -> AdmissionSession:
     year = today.year if today >= dt.date(today.year, 6, 5) else today.year - 1
     cvec = CvecRate.objects.get(academic_year=defaults.CVEC[0])
     programs = {p.code: p for p in Program.objects.filter(institution=institution)}
-    return catalog_create_session(
+    from admission.services import sittings_install_defaults
+
+    session = catalog_create_session(
         institution=institution,
         cvec=cvec,
         programs=programs,
@@ -86,6 +88,8 @@ def demo_session(institution: Institution, today: dt.date) -> AdmissionSession:
         international_closes_on=dt.date(year + 1, 3, 12),
         note="Demo session: dates shifted from the 2025-2026 notice so that the demo takes applications.",
     )
+    sittings_install_defaults(session)
+    return session
 
 
 def _user(email: str, first: str, last: str, *, language: str = "fr", **extra: Any) -> User:
@@ -216,36 +220,133 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
     d = services.dossier_open(candidate=main, offering=offerings_now[0], at=now)
     _fill(d, ("Camille", "Démo", "FR", "c", None, False, "fr"), at=now, documents=True, fee=False)
 
+    from admission import services as adm
+    from admission.models import JurySitting, Outcome
+
+    office, director, jury = (
+        staff["office@cursus.demo"],
+        staff["director@cursus.demo"],
+        staff["jury@cursus.demo"],
+    )
+    for sitting in JurySitting.objects.filter(session__institution=institution):
+        sitting.members.add(jury)
+        if sitting.president_id is None:
+            sitting.president = jury
+            sitting.save(update_fields=["president"])
+    # Directors read the programs the demo candidates apply to.
+    for p in Program.objects.filter(institution=institution):
+        p.directors.add(director)
+
+    def complete(dossier: Dossier, at: dt.datetime) -> Dossier:
+        dossier = services.dossier_submit(dossier=dossier, by=dossier.candidate, at=at)
+        for f in dossier.files.filter(superseded_at__isnull=True):
+            adm.document_verdict(file=f, by=office, verdict="accepted")
+        payment = FeePayment.objects.filter(dossier=dossier).exclude(status="rejected").first()
+        if payment is not None:
+            services.fee_confirm(payment=payment, by=finance, booked_on=at.date())
+        return adm.dossier_mark_complete(dossier=dossier, by=office)
+
+    # What happens to the i-th demo candidate: every state that exists, now and last year.
+    scenarios = [
+        "draft",
+        "partial",
+        "submitted",
+        "incomplete",
+        "complete",
+        "at_jury",
+        "withdrawn",
+        "admitted",
+        "conditional",
+        "waiting_list",
+        "refused",
+        "reviewed",
+    ]
+    past_decisions = {
+        "admitted": Outcome.ADMITTED,
+        "conditional": Outcome.CONDITIONAL,
+        "waiting_list": Outcome.WAITING_LIST,
+        "refused": Outcome.REFUSED,
+    }
+    closed_sitting = None
     for i in range(candidates):
         person = PEOPLE[i % len(PEOPLE)]
-        first, last, nat, *_rest, lang = person
-        n = i // len(PEOPLE)
+        first, last, nat, path, exp, in_progress, lang = person
+        scenario = scenarios[i % len(scenarios)]
+        if scenario == "conditional":
+            person = (first, last, nat, "c", None, True, lang)
+        elif path == "d" and (exp is None or float(exp) < 3) and scenario not in {"draft", "partial"}:
+            person = (first, last, nat, "c", None, False, lang)  # eligible, so that the story can go on
+        elif in_progress and scenario in past_decisions:
+            person = (first, last, nat, path, exp, False, lang)
         email = f"{ascii_fold(first.split()[0]).lower()}.{i}@exemple.demo"
         user = _user(email, first, last, language=lang)
-        state = i % 5
-        if closed is not None and state == 4:
-            # Last year's session: submitted in time, fee confirmed.
+        if closed is not None and (scenario in past_decisions or scenario == "reviewed"):
             offering = closed.offerings.select_related("program").order_by("program__code")[i % 5]
-            at = rules.end_of_day(
-                closed.international_closes_on
-                if nat not in {"FR", "DE", "ES", "DK", "PL", "NO"}
-                else closed.closes_on
-            ) - dt.timedelta(days=20 + i)
+            at = rules.end_of_day(closed.international_closes_on) - dt.timedelta(days=30 + i)
         else:
-            offering = offerings_now[(i + n) % len(offerings_now)]
+            offering = offerings_now[i % len(offerings_now)]
             at = now
         dossier = services.dossier_open(candidate=user, offering=offering, at=at)
-        if state == 0:
-            continue  # a fresh draft
-        _fill(dossier, person, at=at, documents=state >= 2, fee=state >= 3)
-        if state >= 3 and dossier.eligibility().eligible:
-            dossier = services.dossier_submit(dossier=dossier, by=user, at=at)
-            if state == 4:
-                payment = FeePayment.objects.filter(dossier=dossier).first()
-                if payment:
-                    services.fee_confirm(
-                        payment=payment, by=finance, booked_on=at.date() + dt.timedelta(days=2)
-                    )
+        if scenario == "draft":
+            continue
+        _fill(dossier, person, at=at, documents=scenario != "partial", fee=scenario != "partial")
+        if scenario == "partial":
+            continue
+        if scenario == "incomplete":
+            services.dossier_submit(dossier=dossier, by=user, at=at)
+            adm.dossier_mark_incomplete(
+                dossier=dossier, by=office, missing=["Relevés de notes du M2 (toutes les pages)"]
+            )
+            continue
+        if scenario == "submitted":
+            services.dossier_submit(dossier=dossier, by=user, at=at)
+            continue
+        dossier = complete(dossier, at)
+        if scenario == "complete":
+            adm.interview_propose(
+                dossier=dossier,
+                by=director,
+                starts_at=now + dt.timedelta(days=7),
+                mode="video",
+                link="https://visio.example.org/ms-entretien",
+                at=now,
+            )
+            continue
+        if scenario == "withdrawn":
+            services.dossier_withdraw(dossier=dossier, by=user, reason="A choisi une autre formation")
+            continue
+        if scenario == "reviewed":
+            # The opinion came after every cut-off: no sitting can take it; the office must route it.
+            adm.opinion_give(
+                dossier=dossier,
+                by=director,
+                favourable=True,
+                comment="Bon dossier",
+                at=rules.end_of_day(offering.session.closes_on) + dt.timedelta(days=30),
+            )
+            continue
+        adm.opinion_give(
+            dossier=dossier,
+            by=director,
+            favourable=scenario != "refused",
+            comment="" if scenario != "refused" else "Projet professionnel trop éloigné",
+            at=at,
+        )
+        dossier.refresh_from_db()
+        if scenario in past_decisions:
+            adm.decision_record(
+                dossier=dossier,
+                by=jury,
+                outcome=past_decisions[scenario],
+                comment="Délibération de la séance",
+            )
+            closed_sitting = dossier.sitting
+        elif scenario == "at_jury" and i % 2:
+            adm.decision_record(dossier=dossier, by=jury, outcome=Outcome.ADMITTED)
+    if closed_sitting is not None:
+        for sitting in JurySitting.objects.filter(session=closed, status="open"):
+            if not adm.sitting_undecided(sitting) and sitting.decisions.exists():
+                adm.sitting_close(sitting=sitting, by=office)
     # Demo mail was "sent" long ago: do not flood the console when the worker starts.
     OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).update(status=EmailStatus.SENT)
     return lines

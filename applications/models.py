@@ -17,8 +17,31 @@ from catalog.models import DocumentType, Offering
 
 
 class DossierStatus(models.TextChoices):
+    """SPEC §5. Moved only by services in `applications` and `admission`."""
+
     DRAFT = "draft", pgettext_lazy("dossier", "Draft")
     SUBMITTED = "submitted", pgettext_lazy("dossier", "Submitted")
+    INCOMPLETE = "incomplete", pgettext_lazy("dossier", "Incomplete")
+    COMPLETE = "complete", pgettext_lazy("dossier", "Complete")
+    REVIEWED = "reviewed", pgettext_lazy("dossier", "Reviewed")
+    AT_JURY = "at_jury", pgettext_lazy("dossier", "At the jury")
+    ADMITTED = "admitted", pgettext_lazy("dossier", "Admitted")
+    CONDITIONAL = "conditional", pgettext_lazy("dossier", "Admitted on condition")
+    WAITING_LIST = "waiting_list", pgettext_lazy("dossier", "Waiting list")
+    REFUSED = "refused", pgettext_lazy("dossier", "Refused")
+    WITHDRAWN = "withdrawn", pgettext_lazy("dossier", "Withdrawn")
+
+
+EDITABLE_STATUSES = (DossierStatus.DRAFT, DossierStatus.INCOMPLETE)
+# Before a decision the candidate may withdraw (SPEC §5).
+WITHDRAWABLE_STATUSES = (
+    DossierStatus.DRAFT,
+    DossierStatus.SUBMITTED,
+    DossierStatus.INCOMPLETE,
+    DossierStatus.COMPLETE,
+    DossierStatus.REVIEWED,
+    DossierStatus.AT_JURY,
+)
 
 
 class Dossier(models.Model):
@@ -37,6 +60,15 @@ class Dossier(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    missing = models.JSONField(_("what is missing (set by the office)"), default=list, blank=True)
+    sitting = models.ForeignKey(
+        "admission.JurySitting",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="dossiers",
+        verbose_name=_("jury sitting"),
+    )
 
     # Identity
     last_name = models.CharField(_("surname"), max_length=100, blank=True)
@@ -118,7 +150,11 @@ class Dossier(models.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.status == DossierStatus.DRAFT
+        return self.status in EDITABLE_STATUSES
+
+    @property
+    def can_withdraw(self) -> bool:
+        return self.status in WITHDRAWABLE_STATUSES
 
     def deadline(self) -> dt.date:
         """The deadline that applies; unknown nationality counts as the earlier one."""
@@ -166,6 +202,12 @@ class DocumentLanguage(models.TextChoices):
     OTHER = "other", _("Another language")
 
 
+class Verdict(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("verdict", "To check")
+    ACCEPTED = "accepted", pgettext_lazy("verdict", "Accepted")
+    REFUSED = "refused", pgettext_lazy("verdict", "Refused")
+
+
 class DocumentFile(models.Model):
     """One uploaded file. Replacing keeps the earlier one, marked superseded."""
 
@@ -192,6 +234,12 @@ class DocumentFile(models.Model):
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     superseded_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+    verdict = models.CharField(_("check"), max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+    verdict_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    verdict_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verdict_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("uploaded file")

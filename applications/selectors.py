@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.roles import ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
 from applications.models import (
     DocumentFile,
     DocumentLanguage,
@@ -30,9 +30,20 @@ def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
         return qs
     mine = Q(candidate=user)
     if user.has_perm(PROGRAM_DIRECTOR):
-        # Directors read submitted dossiers of their own programs only.
-        mine |= Q(offering__program__directors=user) & ~Q(status=DossierStatus.DRAFT)
-    return qs.filter(mine).distinct()
+        # Directors read the dossiers of their own programs once the office found them complete.
+        mine |= Q(offering__program__directors=user) & ~Q(status__in=NOT_YET_FOR_DIRECTORS)
+    if user.has_perm(JURY_MEMBER):
+        # Jury members read the dossiers presented to the sittings they sit on.
+        mine |= Q(sitting__members=user) | Q(sitting__president=user)
+    return qs.filter(pk__in=Dossier.objects.filter(mine).values("pk"))
+
+
+NOT_YET_FOR_DIRECTORS = (
+    DossierStatus.DRAFT,
+    DossierStatus.SUBMITTED,
+    DossierStatus.INCOMPLETE,
+    DossierStatus.WITHDRAWN,
+)
 
 
 def get_dossier_for_user(user: Any, pk: Any) -> Dossier:

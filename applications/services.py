@@ -298,12 +298,46 @@ def dossier_submit(*, dossier: Dossier, by: Any, at: dt.datetime | None = None) 
         previous = dossier.status
         dossier.status = DossierStatus.SUBMITTED
         dossier.submitted_at = at
-        dossier.save(update_fields=["status", "submitted_at", "updated_at"])
+        dossier.missing = []
+        dossier.save(update_fields=["status", "submitted_at", "missing", "updated_at"])
         audit_record(
             actor=by, action="dossier.submit", obj=dossier, from_state=previous, to_state=dossier.status
         )
         email_send(
             template="dossier_submitted",
+            to=dossier.candidate.email,
+            language=dossier.candidate.language,
+            context={
+                "dossier": dossier,
+                "program": dossier.offering.program,
+                "session": dossier.offering.session,
+            },
+            related=dossier,
+        )
+    return dossier
+
+
+def dossier_withdraw(*, dossier: Dossier, by: Any, reason: str = "") -> Dossier:
+    """The candidate withdraws before any decision; the fee is kept (R2.11). Safe to call twice."""
+    with transaction.atomic():
+        dossier = _locked(dossier)
+        if dossier.status == DossierStatus.WITHDRAWN:
+            return dossier
+        if not dossier.can_withdraw or hasattr(dossier, "decision"):
+            raise DomainError(_("A dossier cannot be withdrawn once the jury has decided."), code="decided")
+        previous = dossier.status
+        dossier.status = DossierStatus.WITHDRAWN
+        dossier.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=by,
+            action="dossier.withdraw",
+            obj=dossier,
+            from_state=previous,
+            to_state=dossier.status,
+            reason=reason,
+        )
+        email_send(
+            template="dossier_withdrawn",
             to=dossier.candidate.email,
             language=dossier.candidate.language,
             context={

@@ -11,9 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from admission.selectors import decision_or_none
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
 from applications.models import DocumentRole, Dossier
+from applications.progress import progress_steps
 from catalog import rules as deadlines
 from catalog.models import Offering
 from catalog.selectors import offerings_open_now
@@ -27,7 +29,14 @@ def _dossier_context(dossier: Dossier) -> dict[str, Any]:
     deadline = dossier.deadline()
     international = dossier.is_international
     session = dossier.offering.session
+    decision = decision_or_none(dossier)
+    if decision is not None and not decision.is_final:
+        decision = None  # not known to the candidate before the sitting closes (I5)
+    interviews = [i for i in dossier.interviews.all() if i.status != "cancelled"]
     return {
+        "steps": progress_steps(dossier, decision=decision, interviews=interviews),
+        "decision": decision,
+        "interview": interviews[0] if interviews else None,
         "dossier": dossier,
         "session": session,
         "institution": session.institution,
@@ -54,7 +63,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related(
             "offering__session__cvec", "offering__session__institution", "offering__program__campus"
         )
-        .prefetch_related("fee_payments")
+        .select_related("sitting", "decision__sitting")
+        .prefetch_related("fee_payments", "interviews")
     )
     items = [_dossier_context(d) for d in dossiers]
     taken = {d.offering_id for d in dossiers}

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "catalog",
     "notifications",
     "applications",
+    "admission",
 ]
 
 MIDDLEWARE = [
@@ -208,7 +209,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
 
 # Absolute address used in emails (links to the site).

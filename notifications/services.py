@@ -9,7 +9,9 @@ from django.db import models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from notifications.models import EmailStatus, OutgoingEmail
+from notifications.models import EmailAttachment, EmailStatus, OutgoingEmail
+
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,10 @@ def email_send_rendered(
     kind: str,
     language: str = "",
     related: models.Model | None = None,
+    attachments: list[Attachment] | None = None,
+    deliver_now: bool = False,
 ) -> OutgoingEmail:
+    """Record an email; deliver it after commit through the task queue (or now, from a task)."""
     email = OutgoingEmail.objects.create(
         to=to,
         subject=" ".join(subject.split()),
@@ -33,6 +38,10 @@ def email_send_rendered(
         language=language,
         related_object=f"{related._meta.label_lower}:{related.pk}" if related is not None else "",
     )
+    for filename, content, mimetype in attachments or []:
+        EmailAttachment.objects.create(email=email, filename=filename, mimetype=mimetype, content=content)
+    if deliver_now:
+        return email_deliver(email_id=email.pk)
     from notifications.tasks import deliver_email
 
     transaction.on_commit(lambda: deliver_email.enqueue(email.pk))
@@ -46,6 +55,8 @@ def email_send(
     language: str,
     context: dict[str, Any],
     related: models.Model | None = None,
+    attachments: list[Attachment] | None = None,
+    deliver_now: bool = False,
 ) -> OutgoingEmail:
     """Render ``emails/<template>_{subject.txt,body.txt,body.html}`` in ``language`` and queue it."""
     with translation.override(language or settings.LANGUAGE_CODE):
@@ -61,6 +72,8 @@ def email_send(
         kind=template,
         language=language,
         related=related,
+        attachments=attachments,
+        deliver_now=deliver_now,
     )
 
 
@@ -79,6 +92,8 @@ def email_deliver(*, email_id: int) -> OutgoingEmail:
         )
         if email.body_html:
             message.attach_alternative(email.body_html, "text/html")
+        for attachment in email.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
         try:
             message.send()
         except Exception as exc:  # noqa: BLE001 — any transport error is recorded for retry

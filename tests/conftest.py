@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import roles_ensure_groups
+from admission.services import sittings_install_defaults
 from applications import services
 from applications.demo import demo_session, tiny_pdf
 from applications.models import Dossier
@@ -44,6 +45,7 @@ def catalog(db: Any) -> AdmissionSession:
     """Session 2025-2026 as the notice gives it (I16)."""
     session = catalog_install_defaults()
     roles_ensure_groups()
+    sittings_install_defaults(session)
     return session
 
 
@@ -188,3 +190,51 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             "--disable-sync",
         ],
     }
+
+
+def make_complete(dossier: Dossier, office: User, finance: User) -> Dossier:
+    """Submitted, every document accepted, fee confirmed, marked complete by the office."""
+    from admission import services as adm
+    from applications.models import FeePayment
+
+    if dossier.status == "draft":
+        services.dossier_submit(dossier=dossier, by=dossier.candidate)
+    for f in dossier.files.filter(superseded_at__isnull=True):
+        adm.document_verdict(file=f, by=office, verdict="accepted")
+    payment = FeePayment.objects.filter(dossier=dossier).exclude(status="rejected").get()
+    services.fee_confirm(payment=payment, by=finance, booked_on=payment.paid_on)
+    dossier = adm.dossier_mark_complete(dossier=dossier, by=office)
+    return dossier
+
+
+@pytest.fixture
+def director_be(catalog: AdmissionSession) -> User:
+    """Program director of BE+."""
+    user = make_user(
+        "director.be@example.org", group="Program directors", first_name="Denise", last_name="Directrice"
+    )
+    Program.objects.get(code="BE+").directors.add(user)
+    return user
+
+
+@pytest.fixture
+def complete(ready: Dossier, office: User, finance: User) -> Dossier:
+    return make_complete(ready, office, finance)
+
+
+@pytest.fixture
+def at_jury(complete: Dossier, director_be: User) -> Dossier:
+    from admission import services as adm
+
+    adm.opinion_give(dossier=complete, by=director_be, favourable=True, comment="Très bon profil")
+    complete.refresh_from_db()
+    assert complete.status == "at_jury", complete.status
+    return complete
+
+
+@pytest.fixture
+def sitting_member(at_jury: Dossier, jury: User) -> User:
+    """The jury fixture, seated on the sitting the dossier went to."""
+    assert at_jury.sitting is not None
+    at_jury.sitting.members.add(jury)
+    return jury

@@ -1,6 +1,5 @@
 """Each role sees only what it needs: another person's dossier or document is a 404 by every URL."""
 
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,9 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from applications import services
-from applications.demo import tiny_pdf
 from applications.models import Dossier, FeePayment
-from catalog.models import DocumentType
 from tests.conftest import PASSWORD
 
 # Public pages that take an id: published catalogue data only.
@@ -23,6 +20,28 @@ CASES: dict[str, Any] = {
     "document_download": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
     "dossier_fee": lambda d, f: {"pk": d.pk},
     "dossier_submit": lambda d, f: {"pk": d.pk},
+    "interview_respond": lambda d, f: {"pk": d.pk, "interview_pk": d.interviews.get().pk},
+    "decision_letter": lambda d, f: {"pk": d.pk},
+    "dossier_withdraw": lambda d, f: {"pk": d.pk},
+}
+POST_ONLY = {"dossier_submit", "interview_respond", "dossier_withdraw"}
+
+# Staff URLs that take an id: kwargs from the dossier and its file.
+STAFF_CASES: dict[str, Any] = {
+    "staff_dossier": lambda d, f: {"pk": d.pk},
+    "staff_document_view": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
+    "document_verdict": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
+    "dossier_complete": lambda d, f: {"pk": d.pk},
+    "dossier_incomplete": lambda d, f: {"pk": d.pk},
+    "opinion_give": lambda d, f: {"pk": d.pk},
+    "interview_propose": lambda d, f: {"pk": d.pk},
+    "interview_notes": lambda d, f: {"pk": d.pk, "interview_pk": d.interviews.get().pk},
+    "dossier_move": lambda d, f: {"pk": d.pk},
+    "director_export": lambda d, f: {"program_pk": d.offering.program_id},
+    "sitting_detail": lambda d, f: {"pk": d.sitting_id},
+    "decision_record": lambda d, f: {"pk": d.sitting_id, "dossier_pk": d.pk},
+    "sitting_close": lambda d, f: {"pk": d.sitting_id},
+    "sitting_minutes": lambda d, f: {"pk": d.sitting_id},
 }
 
 # Finance-only URLs that take a payment id.
@@ -53,24 +72,24 @@ def id_taking_url_names() -> set[str]:
 
 def test_every_id_taking_url_has_an_access_test() -> None:
     """A new URL that takes an id fails here until it is added to CASES (or PUBLIC)."""
-    untested = id_taking_url_names() - set(CASES) - set(FINANCE_CASES) - PUBLIC
+    covered = set(CASES) | set(FINANCE_CASES) | set(STAFF_CASES)
+    untested = id_taking_url_names() - covered - PUBLIC
     assert not untested, f"add access cases for: {sorted(untested)}"
-    assert set(CASES) | set(FINANCE_CASES) <= id_taking_url_names()
+    assert covered <= id_taking_url_names()
 
 
 @pytest.fixture
-def owned(draft: Dossier) -> tuple[Dossier, Any]:
-    t = DocumentType.objects.get(session=draft.offering.session, code="cv")
-    data = tiny_pdf("cv")
-    f = services.document_upload(
-        dossier=draft,
-        by=draft.candidate,
-        document_type=t,
-        fileobj=io.BytesIO(data),
-        name="cv.pdf",
-        size=len(data),
-    )
-    return draft, f
+def owned(at_jury: Dossier, sitting_member: Any, office: Any) -> tuple[Dossier, Any]:
+    """A dossier that went all the way: files, an interview, a final decision."""
+    from django.utils import timezone
+
+    from admission import services as adm
+    from admission.models import Interview
+
+    adm.decision_record(dossier=at_jury, by=sitting_member, outcome="admitted")
+    adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+    Interview.objects.create(dossier=at_jury, starts_at=timezone.now(), mode="phone", proposed_by=office)
+    return at_jury, at_jury.files.first()
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -111,7 +130,7 @@ def test_owner_reaches_their_own(client: Any, owned: tuple[Dossier, Any], name: 
     dossier, f = owned
     url = reverse(name, kwargs=CASES[name](dossier, f))
     client.login(email=dossier.candidate.email, password=PASSWORD)
-    expected = {405} if name == "dossier_submit" else {200}
+    expected = {405} if name in POST_ONLY else {200}
     assert client.get(url).status_code in expected
 
 
@@ -131,16 +150,21 @@ def test_office_reads_any_dossier_but_cannot_edit_it(
     assert client.get(reverse("dossier_section", args=[dossier.pk, "identity"])).status_code == 404
 
 
-def test_director_reads_submitted_dossiers_of_own_program_only(
-    client: Any, ready: Dossier, director_other: Any
+def test_R2_2_director_reads_complete_dossiers_of_own_program_only(
+    client: Any, ready: Dossier, director_other: Any, office: Any, finance: Any
 ) -> None:
     from catalog.models import Program
+    from tests.conftest import make_complete
 
     services.dossier_submit(dossier=ready, by=ready.candidate)
-    client.login(email=director_other.email, password=PASSWORD)
-    assert client.get(reverse("dossier_detail", args=[ready.pk])).status_code == 404
     Program.objects.get(code="BE+").directors.add(director_other)
+    client.login(email=director_other.email, password=PASSWORD)
+    # submitted but not checked yet: not for the director (R2.2)
+    assert client.get(reverse("dossier_detail", args=[ready.pk])).status_code == 404
+    make_complete(ready, office, finance)
     assert client.get(reverse("dossier_detail", args=[ready.pk])).status_code == 200
+    Program.objects.get(code="BE+").directors.remove(director_other)
+    assert client.get(reverse("dossier_detail", args=[ready.pk])).status_code == 404
 
 
 def test_candidate_reaches_no_staff_page(client: Any, candidate: Any) -> None:
@@ -207,3 +231,79 @@ def test_fee_list_query_count_is_constant(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("fee_payments"))
     assert len(many) == len(few)
+
+
+@pytest.mark.parametrize("name", sorted(STAFF_CASES))
+def test_staff_urls_are_404_for_the_wrong_people(
+    client: Any, owned: tuple[Dossier, Any], director_other: Any, name: str
+) -> None:
+    """A director of another program, a jury member of no sitting, the candidate themself: 404."""
+    from tests.conftest import make_user
+
+    dossier, f = owned
+    url = reverse(name, kwargs=STAFF_CASES[name](dossier, f))
+    lone_juror = make_user("lone.juror@example.org", group="Jury members")
+    for person in (director_other, lone_juror, dossier.candidate):
+        client.login(email=person.email, password=PASSWORD)
+        assert client.get(url).status_code in {404, 405}, person
+        assert (
+            client.post(
+                url, {"outcome": "refused", "verdict": "refused", "reason": "x", "notes": "x"}
+            ).status_code
+            == 404
+        ), person
+        client.logout()
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize(
+    ("name", "who"),
+    [
+        ("staff_dossier", "office"),
+        ("staff_dossier", "director_be"),
+        ("staff_dossier", "sitting_member"),
+        ("staff_document_view", "director_be"),
+        ("director_export", "director_be"),
+        ("sitting_detail", "sitting_member"),
+        ("sitting_detail", "office"),
+        ("sitting_minutes", "sitting_member"),
+    ],
+)
+def test_staff_urls_open_to_the_right_people(
+    client: Any, owned: tuple[Dossier, Any], request: Any, name: str, who: str
+) -> None:
+    dossier, f = owned
+    person = request.getfixturevalue(who)
+    client.login(email=person.email, password=PASSWORD)
+    assert client.get(reverse(name, kwargs=STAFF_CASES[name](dossier, f))).status_code == 200
+
+
+def test_jury_member_sees_only_the_sittings_they_sit_on(
+    client: Any, owned: tuple[Dossier, Any], sitting_member: Any
+) -> None:
+    from admission.models import JurySitting
+
+    dossier, _f = owned
+    client.login(email=sitting_member.email, password=PASSWORD)
+    page = client.get(reverse("sittings")).content.decode()
+    mine = dossier.sitting
+    assert mine is not None and mine.name in page
+    others = JurySitting.objects.exclude(pk=mine.pk)
+    assert all(o.name not in page for o in others if o.session_id == mine.session_id)
+    assert all(client.get(reverse("sitting_detail", args=[o.pk])).status_code == 404 for o in others)
+
+
+def test_director_export_of_another_program_is_404(
+    client: Any, owned: tuple[Dossier, Any], director_be: Any
+) -> None:
+    from catalog.models import Program
+
+    client.login(email=director_be.email, password=PASSWORD)
+    other = Program.objects.get(code="MRPT")
+    assert client.get(reverse("director_export", args=[other.pk])).status_code == 404
+    assert client.get(reverse("director_list"), {"program": other.pk}).status_code == 404
+    csv_text = client.get(reverse("director_export", args=[owned[0].offering.program_id])).content.decode(
+        "utf-8-sig"
+    )
+    assert owned[0].last_name in csv_text

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.management import call_command
 
 from accounts.models import User
+from admission.models import Decision
 from applications.models import Dossier, DossierStatus, FeePayment
 from catalog.models import AdmissionSession
 
@@ -33,3 +34,4 @@ def test_seed_demo_covers_every_state_and_is_idempotent(db: Any) -> None:
         and Dossier.objects.filter(nationality="FR").exists()
     )
     assert Dossier.objects.count() == 13
+    assert Decision.objects.filter(sitting__status="closed").count() >= 4

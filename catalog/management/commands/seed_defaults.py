@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.services import roles_ensure_groups
+from admission.services import sittings_install_defaults
 from catalog.services import catalog_install_defaults
 
 
@@ -10,4 +11,5 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         session = catalog_install_defaults()
         roles_ensure_groups()
+        sittings_install_defaults(session)
         self.stdout.write(self.style.SUCCESS(f"Defaults ready: {session}"))

@@ -1,0 +1,62 @@
+from django.contrib import admin
+from django.http import HttpRequest
+
+from admission.models import Decision, Interview, JurySitting, Opinion
+
+
+@admin.register(JurySitting)
+class JurySittingAdmin(admin.ModelAdmin):
+    """Dates, cut-offs and members are set here; opening and closing only through the jury screen."""
+
+    list_display = ["name", "session", "sits_on", "cutoff", "for_international", "status"]
+    list_filter = ["session", "status"]
+    filter_horizontal = ["members"]
+    readonly_fields = ["status", "closed_at", "closed_by"]
+
+    def has_change_permission(self, request: HttpRequest, obj: JurySitting | None = None) -> bool:
+        if obj is not None and obj.is_closed:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: JurySitting | None = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Decisions, opinions and interviews change only through their services (audited)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "dossier",
+        "offering",
+        "sitting",
+        "outcome",
+        "waitlist_rank",
+        "decided_by",
+        "decided_at",
+        "notified_at",
+    ]
+    list_filter = ["sitting", "outcome"]
+    list_select_related = ["dossier", "offering__program", "offering__session", "sitting", "decided_by"]
+
+
+@admin.register(Opinion)
+class OpinionAdmin(ReadOnlyAdmin):
+    list_display = ["dossier", "favourable", "given_by", "given_at"]
+
+
+@admin.register(Interview)
+class InterviewAdmin(ReadOnlyAdmin):
+    list_display = ["dossier", "starts_at", "mode", "status"]
+    list_filter = ["status", "mode"]

@@ -1,0 +1,69 @@
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from admission.models import InterviewMode, JurySitting, Outcome
+from applications.forms import DateInput
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+class OpinionForm(forms.Form):
+    favourable = forms.TypedChoiceField(
+        label=_("Opinion"),
+        choices=[("1", _("Favourable")), ("0", _("Unfavourable"))],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("Comment (required when unfavourable)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("favourable") is False and not (data.get("comment") or "").strip():
+            self.add_error("comment", _("An unfavourable opinion needs a comment."))
+        return data
+
+
+class InterviewForm(forms.Form):
+    day = forms.DateField(label=_("Date"), widget=DateInput())
+    time = forms.TimeField(label=_("Time (Paris)"), widget=forms.TimeInput(attrs={"type": "time"}))
+    minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=10, max_value=180, initial=30)
+    mode = forms.ChoiceField(label=_("Mode"), choices=InterviewMode.choices, widget=forms.RadioSelect)
+    link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
+    phone = forms.CharField(label=_("Number you will call"), required=False)
+
+    def starts_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"], tzinfo=PARIS)
+
+
+class InterviewNotesForm(forms.Form):
+    notes = forms.CharField(label=_("Notes of the interview"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class IncompleteForm(forms.Form):
+    missing = forms.CharField(
+        label=_("What is missing (one item a line)"), widget=forms.Textarea(attrs={"rows": 4})
+    )
+
+
+class MoveForm(forms.Form):
+    sitting = forms.ModelChoiceField(label=_("Sitting"), queryset=JurySitting.objects.none())
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+
+    def __init__(self, *args: Any, session_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["sitting"]
+        field.queryset = JurySitting.objects.filter(session_id=session_id, status="open")
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Decision"), choices=Outcome.choices)
+    waitlist_rank = forms.IntegerField(label=_("Rank"), min_value=1, required=False)
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)

@@ -1,0 +1,145 @@
+"""What the review and jury screens read, in a constant number of queries (convention 16)."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
+from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Opinion
+from applications.models import Dossier, DossierStatus
+from catalog.models import Offering, Program
+
+DIRECTOR_STATUSES = (
+    DossierStatus.COMPLETE,
+    DossierStatus.REVIEWED,
+    DossierStatus.AT_JURY,
+    DossierStatus.ADMITTED,
+    DossierStatus.CONDITIONAL,
+    DossierStatus.WAITING_LIST,
+    DossierStatus.REFUSED,
+)
+
+SORTS = {
+    "name": ("last_name", "first_names"),
+    "-name": ("-last_name", "-first_names"),
+    "submitted": ("submitted_at",),
+    "-submitted": ("-submitted_at",),
+    "status": ("status", "last_name"),
+}
+
+
+def _staff_dossiers() -> QuerySet[Dossier]:
+    return Dossier.objects.select_related(
+        "candidate", "offering__program", "offering__session", "sitting", "opinion", "decision"
+    ).prefetch_related(Prefetch("interviews", queryset=Interview.objects.order_by("-starts_at")))
+
+
+def office_queue(
+    user: Any, *, status: str = "submitted", q: str = "", program: str = "", sort: str = "submitted"
+) -> QuerySet[Dossier]:
+    if not user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    qs = _staff_dossiers().exclude(status=DossierStatus.DRAFT)
+    if user.institution_id:
+        qs = qs.filter(offering__session__institution_id=user.institution_id)
+    return _filter(qs, status=status, q=q, program=program, sort=sort)
+
+
+def director_programs(user: Any) -> list[Program]:
+    if not user.has_perm(PROGRAM_DIRECTOR):
+        return []
+    return list(Program.objects.filter(directors=user).order_by("code"))
+
+
+def director_dossiers(
+    user: Any, *, status: str = "", q: str = "", program: str = "", sort: str = "submitted"
+) -> QuerySet[Dossier]:
+    if not user.has_perm(PROGRAM_DIRECTOR):
+        raise Http404
+    qs = _staff_dossiers().filter(offering__program__directors=user, status__in=DIRECTOR_STATUSES)
+    return _filter(qs, status=status, q=q, program=program, sort=sort)
+
+
+def _filter(qs: QuerySet[Dossier], *, status: str, q: str, program: str, sort: str) -> QuerySet[Dossier]:
+    if status and status != "all":
+        qs = qs.filter(status=status)
+    if program:
+        qs = qs.filter(offering__program_id=program) if program.isdigit() else qs.none()
+    if q:
+        qs = qs.filter(
+            Q(last_name__icontains=q)
+            | Q(first_names__icontains=q)
+            | Q(candidate__email__icontains=q)
+            | Q(diploma_title__icontains=q)
+        )
+    return qs.order_by(*SORTS.get(sort, SORTS["submitted"]), "pk")
+
+
+def get_program_for_director(user: Any, pk: Any) -> Program:
+    try:
+        return Program.objects.get(pk=pk, directors=user)
+    except (Program.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def sittings_visible_to(user: Any) -> QuerySet[JurySitting]:
+    qs = JurySitting.objects.select_related("session", "president").annotate(
+        n_dossiers=Count("dossiers", distinct=True)
+    )
+    if user.has_perm(ADMISSIONS_OFFICE):
+        return qs.filter(session__institution_id=user.institution_id) if user.institution_id else qs
+    if user.has_perm(JURY_MEMBER):
+        return qs.filter(Q(members=user) | Q(president=user)).distinct()
+    return qs.none()
+
+
+def get_sitting_for_user(user: Any, pk: Any) -> JurySitting:
+    try:
+        return sittings_visible_to(user).get(pk=pk)
+    except (JurySitting.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+@dataclass
+class ProgramGroup:
+    offering: Offering
+    capacity: int
+    held: int
+    dossiers: list[Dossier] = field(default_factory=list)
+
+    @property
+    def left(self) -> int:
+        return max(self.capacity - self.held, 0)
+
+
+def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
+    """The sitting's dossiers grouped by program, with the places of each (I6)."""
+    dossiers = list(
+        _staff_dossiers().filter(sitting=sitting).order_by("offering__program__code", "last_name", "pk")
+    )
+    offerings = list(
+        Offering.objects.filter(session_id=sitting.session_id)
+        .select_related("program")
+        .annotate(held=Count("decisions", filter=Q(decisions__outcome__in=HOLDS_A_PLACE)))
+        .order_by("program__code")
+    )
+    groups = {o.pk: ProgramGroup(offering=o, capacity=o.capacity, held=o.held) for o in offerings}  # type: ignore[attr-defined]
+    for d in dossiers:
+        groups[d.offering_id].dossiers.append(d)
+    return [g for g in groups.values() if g.dossiers]
+
+
+def decision_or_none(dossier: Dossier) -> Decision | None:
+    try:
+        return dossier.decision
+    except Decision.DoesNotExist:
+        return None
+
+
+def opinion_or_none(dossier: Dossier) -> Opinion | None:
+    try:
+        return dossier.opinion
+    except Opinion.DoesNotExist:
+        return None

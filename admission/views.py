@@ -1,0 +1,437 @@
+"""Staff screens of the review and the juries. Every object goes through an access helper (404)."""
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
+from admission import selectors, services
+from admission.documents import minutes_pdf
+from admission.forms import (
+    DecisionForm,
+    IncompleteForm,
+    InterviewForm,
+    InterviewNotesForm,
+    MoveForm,
+    OpinionForm,
+)
+from admission.models import Interview, Outcome
+from applications import selectors as app_selectors
+from applications.models import DossierStatus, Verdict
+from audit.services import audit_history
+from cursus.errors import DomainError
+
+STAFF_ROLES = (ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR, JURY_MEMBER)
+
+
+def _staff_dossier(user: Any, pk: Any) -> Any:
+    if not any(user.has_perm(p) for p in STAFF_ROLES):
+        raise Http404
+    dossier = app_selectors.get_dossier_for_user(user, pk)
+    if dossier.candidate_id == user.pk:
+        raise Http404
+    return dossier
+
+
+def _done(request: HttpRequest, message: str, pk: int, anchor: str = "") -> HttpResponse:
+    messages.success(request, message)
+    return redirect(reverse("staff_dossier", args=[pk]) + anchor)
+
+
+def _refused(request: HttpRequest, exc: DomainError, pk: int) -> HttpResponse:
+    messages.error(request, exc.message)
+    return redirect("staff_dossier", pk=pk)
+
+
+@login_required
+def office_queue(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    qs = selectors.office_queue(
+        request.user,
+        status=g.get("status", "submitted"),
+        q=g.get("q", "").strip(),
+        program=g.get("program", ""),
+        sort=g.get("sort", "submitted"),
+    )
+    page = Paginator(qs, 50).get_page(g.get("page"))
+    return render(
+        request,
+        "admission/office_queue.html",
+        {
+            "page": page,
+            "statuses": DossierStatus.choices,
+            "status": g.get("status", "submitted"),
+            "q": g.get("q", ""),
+            "sort": g.get("sort", "submitted"),
+        },
+    )
+
+
+@login_required
+def director_list(request: HttpRequest) -> HttpResponse:
+    g = request.GET
+    programs = selectors.director_programs(request.user)
+    if not programs:
+        raise Http404
+    program = g.get("program", "")
+    if program and program not in {str(p.pk) for p in programs}:
+        raise Http404
+    qs = selectors.director_dossiers(
+        request.user,
+        status=g.get("status", ""),
+        q=g.get("q", "").strip(),
+        program=program,
+        sort=g.get("sort", "submitted"),
+    )
+    page = Paginator(qs, 50).get_page(g.get("page"))
+    return render(
+        request,
+        "admission/director_list.html",
+        {
+            "page": page,
+            "programs": programs,
+            "program": program,
+            "statuses": [c for c in DossierStatus.choices if c[0] in selectors.DIRECTOR_STATUSES],
+            "status": g.get("status", ""),
+            "q": g.get("q", ""),
+            "sort": g.get("sort", "submitted"),
+        },
+    )
+
+
+@login_required
+def director_export(request: HttpRequest, program_pk: int) -> HttpResponse:
+    program = selectors.get_program_for_director(request.user, program_pk)
+    qs = selectors.director_dossiers(request.user, program=str(program.pk), sort="name")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dossiers-MS-{program.code}.csv"'
+    response.write("\ufeff")  # Excel reads UTF-8 with a BOM
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(
+        [
+            _("Dossier"),
+            _("Surname"),
+            _("First names"),
+            _("Email"),
+            _("Status"),
+            _("Path"),
+            _("Highest diploma"),
+            _("International"),
+            _("Opinion"),
+            _("Submitted at"),
+        ]
+    )
+    for d in qs:
+        opinion = selectors.opinion_or_none(d)
+        writer.writerow(
+            [
+                d.number,
+                d.last_name,
+                d.first_names,
+                d.candidate.email,
+                d.get_status_display(),
+                d.eligibility_path,
+                d.diploma_title,
+                _("yes") if d.is_international else _("no"),
+                "" if opinion is None else (_("favourable") if opinion.favourable else _("unfavourable")),
+                timezone.localtime(d.submitted_at).strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
+            ]
+        )
+    return response
+
+
+@login_required
+def staff_dossier(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    user = request.user
+    is_office = user.has_perm(ADMISSIONS_OFFICE)
+    is_director = (
+        user.has_perm(PROGRAM_DIRECTOR) and dossier.offering.program.directors.filter(pk=user.pk).exists()
+    )
+    ctx: dict[str, Any] = {
+        "dossier": dossier,
+        "program": dossier.offering.program,
+        "session": dossier.offering.session,
+        "slots": app_selectors.document_slots(dossier),
+        "payment": app_selectors.fee_status(dossier),
+        "eligibility": dossier.eligibility(),
+        "quote": dossier.quote(),
+        "opinion": selectors.opinion_or_none(dossier),
+        "decision": selectors.decision_or_none(dossier),
+        "interviews": list(dossier.interviews.order_by("-starts_at")),
+        "history": list(audit_history(dossier)[:200]),
+        "is_office": is_office,
+        "is_director": is_director,
+        "can_check": is_office and dossier.status == DossierStatus.SUBMITTED,
+        "can_review": is_director and dossier.status == DossierStatus.COMPLETE,
+        "can_interview": (is_director or is_office) and dossier.status == DossierStatus.COMPLETE,
+        "can_move": is_office and dossier.status in (DossierStatus.REVIEWED, DossierStatus.AT_JURY),
+        "opinion_form": OpinionForm(),
+        "interview_form": InterviewForm(initial={"minutes": 30, "mode": "video"}),
+        "notes_form": InterviewNotesForm(),
+        "incomplete_form": IncompleteForm(),
+        "move_form": MoveForm(session_id=dossier.offering.session_id),
+        "Verdict": Verdict,
+    }
+    if ctx["can_check"]:
+        ctx["problems"] = services.completeness_problems(dossier)
+    return render(request, "admission/staff_dossier.html", ctx)
+
+
+@login_required
+def staff_document_view(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
+    """Documents read in the browser (PDF and images inline) by staff who may see the dossier."""
+    dossier = _staff_dossier(request.user, pk)
+    try:
+        doc = dossier.files.get(pk=file_pk)
+    except (ValueError, TypeError, dossier.files.model.DoesNotExist):
+        raise Http404 from None
+    try:
+        handle = doc.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    # The type was checked by content at upload, so the browser may render it itself.
+    response = FileResponse(
+        handle, as_attachment=False, filename=doc.original_name, content_type=doc.content_type
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def document_verdict(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    if not request.user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    try:
+        doc = dossier.files.get(pk=file_pk)
+    except (ValueError, TypeError, dossier.files.model.DoesNotExist):
+        raise Http404 from None
+    try:
+        services.document_verdict(
+            file=doc,
+            by=request.user,
+            verdict=request.POST.get("verdict", ""),
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("Document checked."), dossier.pk, "#documents")
+
+
+@login_required
+@require_POST
+def dossier_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    if not request.user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    try:
+        services.dossier_mark_complete(dossier=dossier, by=request.user)
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("The dossier is complete: it goes to the program director."), dossier.pk)
+
+
+@login_required
+@require_POST
+def dossier_incomplete(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    if not request.user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    form = IncompleteForm(request.POST)
+    missing = form.data.get("missing", "").splitlines() if form.is_valid() else []
+    try:
+        services.dossier_mark_incomplete(dossier=dossier, by=request.user, missing=missing)
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(
+        request, _("The dossier went back to the candidate with the list of what is missing."), dossier.pk
+    )
+
+
+@login_required
+@require_POST
+def opinion_give(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    form = OpinionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("staff_dossier", pk=dossier.pk)
+    try:
+        services.opinion_give(
+            dossier=dossier,
+            by=request.user,
+            favourable=form.cleaned_data["favourable"],
+            comment=form.cleaned_data["comment"],
+        )
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("Opinion recorded."), dossier.pk)
+
+
+@login_required
+@require_POST
+def interview_propose(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    form = InterviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect("staff_dossier", pk=dossier.pk)
+    try:
+        services.interview_propose(
+            dossier=dossier,
+            by=request.user,
+            starts_at=form.starts_at(),
+            mode=form.cleaned_data["mode"],
+            link=form.cleaned_data["link"],
+            phone=form.cleaned_data["phone"],
+            minutes=form.cleaned_data["minutes"],
+        )
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(
+        request, _("Interview proposed; the candidate was sent an invitation."), dossier.pk, "#interviews"
+    )
+
+
+@login_required
+@require_POST
+def interview_notes(request: HttpRequest, pk: int, interview_pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    try:
+        interview = dossier.interviews.get(pk=interview_pk)
+    except (ValueError, TypeError, Interview.DoesNotExist):
+        raise Http404 from None
+    try:
+        services.interview_record(interview=interview, by=request.user, notes=request.POST.get("notes", ""))
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("Interview notes recorded."), dossier.pk, "#interviews")
+
+
+@login_required
+@require_POST
+def dossier_move(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    if not request.user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    form = MoveForm(request.POST, session_id=dossier.offering.session_id)
+    if not form.is_valid():
+        messages.error(request, _("Choose an open sitting and give a reason."))
+        return redirect("staff_dossier", pk=dossier.pk)
+    try:
+        services.dossier_move(
+            dossier=dossier,
+            by=request.user,
+            sitting=form.cleaned_data["sitting"],
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("The dossier was moved."), dossier.pk)
+
+
+@login_required
+def sittings(request: HttpRequest) -> HttpResponse:
+    qs = selectors.sittings_visible_to(request.user)
+    if not (request.user.has_perm(ADMISSIONS_OFFICE) or request.user.has_perm(JURY_MEMBER)):
+        raise Http404
+    return render(
+        request, "admission/sittings.html", {"sittings": list(qs.order_by("-session__opens_on", "sits_on"))}
+    )
+
+
+@login_required
+def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sitting = selectors.get_sitting_for_user(request.user, pk)
+    groups = selectors.jury_screen(sitting)
+    is_member = sitting.members.filter(pk=request.user.pk).exists() or sitting.president_id == request.user.pk
+    return render(
+        request,
+        "admission/sitting.html",
+        {
+            "sitting": sitting,
+            "groups": groups,
+            "is_member": is_member,
+            "outcomes": Outcome.choices,
+            "can_close": _can_close(request.user, sitting),
+        },
+    )
+
+
+def _can_close(user: Any, sitting: Any) -> bool:
+    return not sitting.is_closed and (user.has_perm(ADMISSIONS_OFFICE) or sitting.president_id == user.pk)
+
+
+@login_required
+@require_POST
+def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpResponse:
+    sitting = selectors.get_sitting_for_user(request.user, pk)
+    try:
+        dossier = sitting.dossiers.get(pk=dossier_pk)
+    except (ValueError, TypeError, sitting.dossiers.model.DoesNotExist):
+        raise Http404 from None
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a decision."))
+    else:
+        try:
+            services.decision_record(
+                dossier=dossier,
+                by=request.user,
+                outcome=form.cleaned_data["outcome"],
+                comment=form.cleaned_data["comment"],
+                waitlist_rank=form.cleaned_data["waitlist_rank"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Decision recorded for %(name)s.") % {"name": dossier.full_name})
+    return redirect(reverse("sitting_detail", args=[sitting.pk]) + f"#d{dossier.pk}")
+
+
+@login_required
+def sitting_close(request: HttpRequest, pk: int) -> HttpResponse:
+    sitting = selectors.get_sitting_for_user(request.user, pk)
+    if not (_can_close(request.user, sitting) or sitting.is_closed):
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.sitting_close(sitting=sitting, by=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("sitting_close", pk=sitting.pk)
+        messages.success(
+            request, _("The sitting is closed. Its decisions are final and the candidates are being told.")
+        )
+        return redirect("sitting_detail", pk=sitting.pk)
+    groups = selectors.jury_screen(sitting)
+    return render(
+        request,
+        "admission/sitting_close.html",
+        {"sitting": sitting, "groups": groups, "undecided": services.sitting_undecided(sitting)},
+    )
+
+
+@login_required
+def sitting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    sitting = selectors.get_sitting_for_user(request.user, pk)
+    if not sitting.is_closed:
+        raise Http404
+    pdf = minutes_pdf(
+        sitting, groups=selectors.jury_screen(sitting), language=translation.get_language() or "fr"
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="pv-jury-{sitting.pk}.pdf"'
+    return response

@@ -1,0 +1,68 @@
+"""The steps a candidate sees on the dashboard (issue #3 §8)."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from applications.models import Dossier, DossierStatus
+
+ORDER = [
+    DossierStatus.SUBMITTED,
+    DossierStatus.COMPLETE,
+    DossierStatus.REVIEWED,
+    DossierStatus.AT_JURY,
+]
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    state: str  # done | current | todo
+    detail: str = ""
+
+
+def progress_steps(dossier: Dossier, *, decision: Any, interviews: list[Any]) -> list[Step]:
+    s = dossier.status
+    decided = decision is not None
+    ranks: dict[str, int] = {
+        DossierStatus.DRAFT: 0,
+        DossierStatus.INCOMPLETE: 0,
+        DossierStatus.SUBMITTED: 1,
+        DossierStatus.COMPLETE: 2,
+        DossierStatus.REVIEWED: 3,
+        DossierStatus.AT_JURY: 3,
+    }
+    rank = ranks.get(s, 4)
+    if decided:
+        rank = 5
+
+    def state(n: int) -> str:
+        return "done" if rank > n else ("current" if rank == n else "todo")
+
+    steps = [
+        Step(_("Received"), "done" if rank >= 1 else "current", ""),
+        Step(_("Complete"), state(1), _("documents checked and fee confirmed")),
+        Step(_("Under review by the program director"), state(2)),
+    ]
+    if interviews:
+        i = interviews[0]
+        steps.append(
+            Step(
+                _("Interview"),
+                "done" if i.status == "held" or rank > 2 else "current",
+                i.get_status_display(),
+            )
+        )
+    sitting = dossier.sitting
+    steps.append(
+        Step(
+            _("Admission jury"),
+            state(3) if sitting else ("todo" if rank < 3 else state(3)),
+            (_("sitting of %(date)s") % {"date": sitting.sits_on.strftime("%d/%m/%Y")}) if sitting else "",
+        )
+    )
+    steps.append(
+        Step(_("Decision"), "done" if decided else "todo", decision.get_outcome_display() if decided else "")
+    )
+    return steps
