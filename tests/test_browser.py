@@ -153,3 +153,95 @@ def test_I15_candidate_journey_in_chromium(
         if lang == "fr"
         else ("Application received" in receipt.subject)
     )
+
+
+def login(page: Page, base: str, email: str) -> None:
+    page.context.clear_cookies()
+    page.goto(base + "/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+
+
+def test_admission_journey_in_chromium(
+    page: Page,
+    live_server: Any,
+    ready: Dossier,
+    office: Any,
+    finance: Any,
+    director_be: Any,
+    jury: Any,
+    tmp_path: Path,
+) -> None:
+    """R2.3, I3, I5: the office marks complete, the director gives an opinion, the jury admits,
+    the sitting is closed, the candidate sees the decision and downloads the letter."""
+    from admission.models import JurySitting
+    from applications import services
+    from applications.models import FeePayment
+
+    base = live_server.url
+    services.dossier_submit(dossier=ready, by=ready.candidate)
+    payment = FeePayment.objects.get(dossier=ready)
+    services.fee_confirm(payment=payment, by=finance, booked_on=payment.paid_on)
+    for s in JurySitting.objects.filter(session=ready.offering.session):
+        s.members.add(jury)
+    ready.candidate.language = "en"
+    ready.candidate.save()
+
+    # the office checks every document and marks the dossier complete
+    login(page, base, office.email)
+    page.goto(base + "/gestion/dossiers/")
+    page.locator(f"#row-{ready.pk} a").first.click()
+    n = page.locator("form.verdict button[value=accepted]").count()
+    assert n == 5
+    for i in range(n):
+        page.locator("form.verdict button[value=accepted]").nth(i).click()
+        expect(page.locator(".badge", has_text="Acceptée")).to_have_count(i + 1)
+    page.locator("#mark-complete").click()
+    expect(page.locator("h1 .badge")).to_have_text("Complet")
+
+    # the director gives a favourable opinion
+    login(page, base, director_be.email)
+    page.goto(base + "/gestion/programmes/")
+    page.locator(f"#row-{ready.pk} a").first.click()
+    page.check("input[name=favourable][value='1']")
+    page.fill("textarea[name=comment]", "Très bon profil, projet clair.")
+    page.get_by_role("button", name="Donner l'avis").click()
+    expect(page.locator("h1 .badge")).to_have_text("Au jury")
+    ready.refresh_from_db()
+    routed = ready.sitting
+    assert routed is not None
+    sitting = routed
+
+    # the jury admits
+    login(page, base, jury.email)
+    page.goto(base + "/gestion/jurys/")
+    page.get_by_role("link", name=sitting.name).click()
+    expect(page.locator(".places").first).to_contain_text("0 places prises")
+    row = page.locator(f"#d{ready.pk}")
+    row.locator("select[name=outcome]").select_option("admitted")
+    row.get_by_role("button", name="Décider").click()
+    expect(page.locator(f"#d{ready.pk}")).to_contain_text("Admis")
+    expect(page.locator(".places").first).to_contain_text("1 places prises")
+
+    # the office closes the sitting
+    login(page, base, office.email)
+    page.goto(base + f"/gestion/jurys/{sitting.pk}/")
+    page.get_by_role("link", name="Clore la séance…").click()
+    page.locator("#close-sitting").click()
+    expect(page.locator("h1 .badge")).to_have_text("Close")
+
+    # the candidate sees the decision and downloads the letter
+    login(page, base, ready.candidate.email)
+    page.goto(base + "/espace/")
+    expect(page.locator(f"#decision-{ready.pk}")).to_contain_text("Admitted")
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download the decision letter (PDF)").click()
+    path = tmp_path / "letter.pdf"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"%PDF-")
+    from pypdf import PdfReader
+
+    text = " ".join(p.extract_text() or "" for p in PdfReader(str(path)).pages)
+    assert ready.last_name in text and "Admitted" in text

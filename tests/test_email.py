@@ -97,3 +97,36 @@ def test_failed_delivery_is_recorded_and_can_be_retried(
     assert record.status == EmailStatus.SENT and record.attempts == 2
     email_deliver(email_id=record.pk)  # sending twice sends once
     assert len(mail.outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "subject_word", "letter_word"),
+    [("fr", "Décision du jury", "Admis"), ("en", "Decision of the admission jury", "Admitted")],
+)
+def test_I5_decision_email_through_real_smtp_with_the_letter(
+    smtp: Inbox,
+    at_jury: Dossier,
+    sitting_member: Any,
+    office: Any,
+    language: str,
+    subject_word: str,
+    letter_word: str,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    from admission import services as adm
+
+    at_jury.candidate.language = language
+    at_jury.candidate.save()
+    adm.decision_record(dossier=at_jury, by=sitting_member, outcome="admitted")
+    smtp.messages.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+    msg = next(m for m in smtp.messages if subject_word in m["Subject"])
+    pdfs = [part for part in msg.iter_attachments() if part.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 1
+    text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdfs[0].get_content())).pages)
+    assert at_jury.last_name in text and "BE+" in text and letter_word in text
