@@ -667,3 +667,28 @@ def sittings_install_defaults(session: Any) -> list[JurySitting]:
         )
         out.append(sitting)
     return out
+
+
+@transaction.atomic
+def dossier_set_international(*, dossier: Dossier, by: Any, value: bool | None, reason: str) -> Dossier:
+    """I2: the office may override the flag that follows from the nationalities, with a reason.
+    ``None`` goes back to the computed flag."""
+    reason = reason.strip()
+    if not reason:
+        raise DomainError(_("Give a reason for the change."), code="reason")
+    dossier = _lock(dossier)
+    if dossier.status in DECISION_STATUS.values():
+        raise DomainError(_("The jury has decided: the flag can no longer change."), code="final")
+    before = dossier.is_international
+    dossier.international_override = value
+    dossier.international_override_reason = reason if value is not None else ""
+    dossier.save(update_fields=["international_override", "international_override_reason", "updated_at"])
+    audit_record(
+        actor=by,
+        action="dossier.international",
+        obj=dossier,
+        from_state=str(before),
+        to_state=str(dossier.is_international),
+        reason=reason,
+    )
+    return dossier

@@ -322,6 +322,22 @@ def interview_notes(request: HttpRequest, pk: int, interview_pk: int) -> HttpRes
 
 @login_required
 @require_POST
+def dossier_international(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _staff_dossier(request.user, pk)
+    if not request.user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    value = {"yes": True, "no": False, "auto": None}.get(request.POST.get("value", ""), None)
+    try:
+        services.dossier_set_international(
+            dossier=dossier, by=request.user, value=value, reason=request.POST.get("reason", "")
+        )
+    except DomainError as exc:
+        return _refused(request, exc, dossier.pk)
+    return _done(request, _("International flag updated."), dossier.pk)
+
+
+@login_required
+@require_POST
 def dossier_move(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     if not request.user.has_perm(ADMISSIONS_OFFICE):

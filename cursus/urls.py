@@ -46,6 +46,7 @@ urlpatterns = [
         name="interview_notes",
     ),
     path("gestion/dossiers/<int:pk>/jury/", adm.dossier_move, name="dossier_move"),
+    path("gestion/dossiers/<int:pk>/international/", adm.dossier_international, name="dossier_international"),
     path("gestion/programmes/", adm.director_list, name="director_list"),
     path("gestion/programmes/<int:program_pk>/export.csv", adm.director_export, name="director_export"),
     path("gestion/jurys/", adm.sittings, name="sittings"),

@@ -37,6 +37,7 @@ STAFF_CASES: dict[str, Any] = {
     "interview_propose": lambda d, f: {"pk": d.pk},
     "interview_notes": lambda d, f: {"pk": d.pk, "interview_pk": d.interviews.get().pk},
     "dossier_move": lambda d, f: {"pk": d.pk},
+    "dossier_international": lambda d, f: {"pk": d.pk},
     "director_export": lambda d, f: {"program_pk": d.offering.program_id},
     "sitting_detail": lambda d, f: {"pk": d.sitting_id},
     "decision_record": lambda d, f: {"pk": d.sitting_id, "dossier_pk": d.pk},

@@ -595,3 +595,25 @@ def test_every_state_change_is_audited(at_jury: Dossier) -> None:
         "dossier.opinion",
         "dossier.route",
     } <= actions
+
+
+def test_I2_office_overrides_the_international_flag_with_a_reason(
+    client: Any, complete: Dossier, office: Any
+) -> None:
+    assert complete.is_international is False
+    client.login(email=office.email, password=PASSWORD)
+    url = reverse("dossier_international", args=[complete.pk])
+    client.post(url, {"value": "yes", "reason": ""})
+    complete.refresh_from_db()
+    assert complete.is_international is False  # no reason, no change
+    client.post(url, {"value": "yes", "reason": "Titre de séjour à renouveler : visa nécessaire"})
+    complete.refresh_from_db()
+    assert (
+        complete.is_international is True
+        and complete.deadline() == complete.offering.session.international_closes_on
+    )
+    event = AuditEvent.objects.get(action="dossier.international")
+    assert event.from_state == "False" and event.to_state == "True" and "visa" in event.reason
+    client.post(url, {"value": "auto", "reason": "Erreur"})
+    complete.refresh_from_db()
+    assert complete.is_international is False and complete.international_override is None
