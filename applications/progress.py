@@ -66,3 +66,28 @@ def progress_steps(dossier: Dossier, *, decision: Any, interviews: list[Any]) ->
         Step(_("Decision"), "done" if decided else "todo", decision.get_outcome_display() if decided else "")
     )
     return steps
+
+
+def next_step(dossier: Dossier) -> str:
+    """What happens next, in the candidate's words."""
+    s = dossier.status
+    if s == DossierStatus.SUBMITTED:
+        return _(
+            "the admissions office checks your documents and finance confirms the fee; then the "
+            "program director reviews your dossier. You will be told by email."
+        )
+    if s == DossierStatus.COMPLETE:
+        return _("the program director reviews your dossier and may invite you to an interview.")
+    if s in (DossierStatus.REVIEWED, DossierStatus.AT_JURY):
+        if dossier.sitting is not None:
+            return _(
+                "the admission jury examines your dossier at its sitting of %(date)s; the decision is sent by email."
+            ) % {"date": dossier.sitting.sits_on.strftime("%d/%m/%Y")}
+        return _("the admissions office assigns your dossier to a jury sitting.")
+    if s in (DossierStatus.ADMITTED, DossierStatus.CONDITIONAL):
+        return _(
+            "complete your administrative registration within 15 days of the decision email; after that your place is no longer guaranteed."
+        )
+    if s == DossierStatus.WAITING_LIST:
+        return _("you will be told by email if a place frees up.")
+    return ""

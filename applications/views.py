@@ -15,7 +15,7 @@ from admission.selectors import decision_or_none
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
 from applications.models import DocumentRole, Dossier
-from applications.progress import progress_steps
+from applications.progress import next_step, progress_steps
 from catalog import rules as deadlines
 from catalog.models import Offering
 from catalog.selectors import offerings_open_now
@@ -35,6 +35,7 @@ def _dossier_context(dossier: Dossier) -> dict[str, Any]:
     interviews = [i for i in dossier.interviews.all() if i.status != "cancelled"]
     return {
         "steps": progress_steps(dossier, decision=decision, interviews=interviews),
+        "next_step": next_step(dossier),
         "decision": decision,
         "interview": interviews[0] if interviews else None,
         "dossier": dossier,
