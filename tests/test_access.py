@@ -308,3 +308,11 @@ def test_director_export_of_another_program_is_404(
         "utf-8-sig"
     )
     assert owned[0].last_name in csv_text
+
+
+@pytest.mark.parametrize("name", ["office_queue", "director_list", "sittings", "fee_payments"])
+def test_candidate_reaches_no_staff_list(client: Any, candidate: Any, name: str) -> None:
+    client.login(email=candidate.email, password=PASSWORD)
+    assert client.get(reverse(name)).status_code == 404
+    client.logout()
+    assert client.get(reverse(name)).status_code == 302
