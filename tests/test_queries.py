@@ -73,7 +73,7 @@ def count(client: Any, url: str, **params: Any) -> int:
 
 
 def test_jury_screen_and_director_list_queries_10_vs_500(
-    client: Any, open_session: Any, director_be: Any, jury: Any
+    client: Any, open_session: Any, director_be: Any, jury: Any, office: Any
 ) -> None:
     from catalog.models import Program
 
@@ -86,9 +86,13 @@ def test_jury_screen_and_director_list_queries_10_vs_500(
     jury_small = count(client, reverse("sitting_detail", args=[sitting.pk]))
     client.login(email=director_be.email, password=PASSWORD)
     director_small = count(client, reverse("director_list"))
+    client.login(email=office.email, password=PASSWORD)
+    office_small = count(client, reverse("office_queue"), status="all")
     add_dossiers(490, session=open_session, sitting=sitting, director=director_be, jury=jury, start=10)
     client.login(email=jury.email, password=PASSWORD)
     assert count(client, reverse("sitting_detail", args=[sitting.pk])) == jury_small
     client.login(email=director_be.email, password=PASSWORD)
     assert count(client, reverse("director_list")) == director_small
     assert count(client, reverse("director_list"), sort="-name", status="at_jury") == director_small
+    client.login(email=office.email, password=PASSWORD)
+    assert count(client, reverse("office_queue"), status="all") == office_small
