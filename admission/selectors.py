@@ -117,7 +117,10 @@ class ProgramGroup:
 def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
     """The sitting's dossiers grouped by program, with the places of each (I6)."""
     dossiers = list(
-        _staff_dossiers().filter(sitting=sitting).order_by("offering__program__code", "last_name", "pk")
+        _staff_dossiers()
+        .filter(sitting=sitting)
+        .exclude(status=DossierStatus.WITHDRAWN)
+        .order_by("offering__program__code", "last_name", "pk")
     )
     offerings = list(
         Offering.objects.filter(session_id=sitting.session_id)

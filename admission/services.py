@@ -24,7 +24,7 @@ from admission.models import (
 )
 from applications.models import DocumentFile, Dossier, DossierStatus, Verdict
 from applications.selectors import document_slots, fee_status
-from applications.services import fee_booked_in_time
+from applications.services import dossier_email, fee_booked_in_time
 from audit.services import audit_record
 from catalog.models import Offering
 from cursus.errors import DomainError
@@ -53,21 +53,6 @@ def _expect(dossier: Dossier, *allowed: str) -> None:
             % {"status": dossier.get_status_display()},
             code="state",
         )
-
-
-def _candidate_email(dossier: Dossier, template: str, **context: Any) -> None:
-    email_send(
-        template=template,
-        to=dossier.candidate.email,
-        language=dossier.candidate.language,
-        context={
-            "dossier": dossier,
-            "program": dossier.offering.program,
-            "session": dossier.offering.session,
-            **context,
-        },
-        related=dossier,
-    )
 
 
 def _is_director(user: Any, dossier: Dossier) -> bool:
@@ -153,7 +138,7 @@ def dossier_mark_complete(*, dossier: Dossier, by: Any) -> Dossier:
             from_state=DossierStatus.SUBMITTED,
             to_state=dossier.status,
         )
-        _candidate_email(dossier, "dossier_complete")
+        dossier_email(dossier, "dossier_complete")
     return dossier
 
 
@@ -176,7 +161,7 @@ def dossier_mark_incomplete(*, dossier: Dossier, by: Any, missing: list[str]) ->
             to_state=dossier.status,
             reason="\n".join(missing),
         )
-        _candidate_email(dossier, "dossier_incomplete", missing=missing, deadline=dossier.deadline())
+        dossier_email(dossier, "dossier_incomplete", missing=missing, deadline=dossier.deadline())
     return dossier
 
 
@@ -260,6 +245,7 @@ def dossier_move(*, dossier: Dossier, by: Any, sitting: JurySitting, reason: str
         if decision.is_final:
             raise DomainError(_("The decision is final."), code="final")
         decision.delete()  # a provisional decision stays with the sitting that took it
+    dropped = decision.outcome if decision is not None else ""
     previous_sitting, previous_status = dossier.sitting_id, dossier.status
     dossier.sitting = sitting
     dossier.status = DossierStatus.AT_JURY
@@ -271,7 +257,11 @@ def dossier_move(*, dossier: Dossier, by: Any, sitting: JurySitting, reason: str
         from_state=previous_status,
         to_state=dossier.status,
         reason=reason,
-        data={"from_sitting": previous_sitting, "to_sitting": sitting.pk},
+        data={
+            "from_sitting": previous_sitting,
+            "to_sitting": sitting.pk,
+            "dropped_provisional_decision": dropped,
+        },
     )
     return dossier
 

@@ -42,6 +42,10 @@ def _staff_dossier(user: Any, pk: Any) -> Any:
     return dossier
 
 
+def _form_errors(form: Any) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
 def _done(request: HttpRequest, message: str, pk: int, anchor: str = "") -> HttpResponse:
     messages.success(request, message)
     return redirect(reverse("staff_dossier", args=[pk]) + anchor)
@@ -266,7 +270,7 @@ def opinion_give(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     form = OpinionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, _form_errors(form))
         return redirect("staff_dossier", pk=dossier.pk)
     try:
         services.opinion_give(
@@ -286,7 +290,7 @@ def interview_propose(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     form = InterviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, _form_errors(form))
         return redirect("staff_dossier", pk=dossier.pk)
     try:
         services.interview_propose(

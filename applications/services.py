@@ -49,6 +49,22 @@ SECTION_FIELDS: dict[str, list[str]] = {
 }
 
 
+def dossier_email(dossier: Dossier, template: str, **context: Any) -> None:
+    """Email the candidate about their dossier, in their language, after commit (convention 8)."""
+    email_send(
+        template=template,
+        to=dossier.candidate.email,
+        language=dossier.candidate.language,
+        context={
+            "dossier": dossier,
+            "program": dossier.offering.program,
+            "session": dossier.offering.session,
+            **context,
+        },
+        related=dossier,
+    )
+
+
 def _locked(dossier: Dossier) -> Dossier:
     return (
         Dossier.objects.select_for_update()
@@ -303,17 +319,7 @@ def dossier_submit(*, dossier: Dossier, by: Any, at: dt.datetime | None = None) 
         audit_record(
             actor=by, action="dossier.submit", obj=dossier, from_state=previous, to_state=dossier.status
         )
-        email_send(
-            template="dossier_submitted",
-            to=dossier.candidate.email,
-            language=dossier.candidate.language,
-            context={
-                "dossier": dossier,
-                "program": dossier.offering.program,
-                "session": dossier.offering.session,
-            },
-            related=dossier,
-        )
+        dossier_email(dossier, "dossier_submitted")
     return dossier
 
 
@@ -323,8 +329,13 @@ def dossier_withdraw(*, dossier: Dossier, by: Any, reason: str = "") -> Dossier:
         dossier = _locked(dossier)
         if dossier.status == DossierStatus.WITHDRAWN:
             return dossier
-        if not dossier.can_withdraw or hasattr(dossier, "decision"):
+        if not dossier.can_withdraw:
             raise DomainError(_("A dossier cannot be withdrawn once the jury has decided."), code="decided")
+        from admission.models import Decision  # admission builds on applications, not the reverse
+
+        # A decision of a sitting still open is not a decision yet: it goes, and frees its place.
+        dropped = list(Decision.objects.filter(dossier=dossier).values_list("outcome", flat=True))
+        Decision.objects.filter(dossier=dossier).delete()
         previous = dossier.status
         dossier.status = DossierStatus.WITHDRAWN
         dossier.save(update_fields=["status", "updated_at"])
@@ -335,16 +346,7 @@ def dossier_withdraw(*, dossier: Dossier, by: Any, reason: str = "") -> Dossier:
             from_state=previous,
             to_state=dossier.status,
             reason=reason,
+            data={"dropped_provisional_decision": dropped},
         )
-        email_send(
-            template="dossier_withdrawn",
-            to=dossier.candidate.email,
-            language=dossier.candidate.language,
-            context={
-                "dossier": dossier,
-                "program": dossier.offering.program,
-                "session": dossier.offering.session,
-            },
-            related=dossier,
-        )
+        dossier_email(dossier, "dossier_withdrawn")
     return dossier

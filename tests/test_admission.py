@@ -617,3 +617,21 @@ def test_I2_office_overrides_the_international_flag_with_a_reason(
     client.post(url, {"value": "auto", "reason": "Erreur"})
     complete.refresh_from_db()
     assert complete.is_international is False and complete.international_override is None
+
+
+def test_I6_withdrawal_before_closing_frees_the_place(
+    open_session: Any, office: Any, finance: Any, director_be: Any, jury: Any
+) -> None:
+    Offering.objects.filter(session=open_session, program__code="BE+").update(capacity=1)
+    a = new_at_jury(open_session, office, finance, director_be, email="first@example.org")
+    b = new_at_jury(open_session, office, finance, director_be, email="second@example.org")
+    for d in (a, b):
+        d.sitting.members.add(jury)  # type: ignore[union-attr]
+    adm.decision_record(dossier=a, by=jury, outcome=Outcome.ADMITTED)
+    services.dossier_withdraw(dossier=a, by=a.candidate, reason="Autre école")
+    assert not Decision.objects.filter(dossier=a).exists()
+    assert adm.decision_record(dossier=b, by=jury, outcome=Outcome.ADMITTED).outcome == Outcome.ADMITTED
+    event = AuditEvent.objects.get(action="dossier.withdraw", object_id=str(a.pk))
+    assert event.data["dropped_provisional_decision"] == ["admitted"]
+    # the withdrawn dossier does not hold up the closing of the sitting
+    assert adm.sitting_close(sitting=b.sitting, by=office).is_closed  # type: ignore[arg-type]
