@@ -635,3 +635,17 @@ def test_I6_withdrawal_before_closing_frees_the_place(
     assert event.data["dropped_provisional_decision"] == ["admitted"]
     # the withdrawn dossier does not hold up the closing of the sitting
     assert adm.sitting_close(sitting=b.sitting, by=office).is_closed  # type: ignore[arg-type]
+
+
+def test_R2_3_director_reads_documents_inline(client: Any, complete: Dossier, director_be: Any) -> None:
+    f = complete.files.first()
+    assert f is not None
+    client.login(email=director_be.email, password=PASSWORD)
+    response = client.get(reverse("staff_document_view", args=[complete.pk, f.pk]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("inline")
+    assert (
+        response["Content-Type"] == "application/pdf"
+        and "script-src" not in response["Content-Security-Policy"]
+    )
+    assert b"".join(response.streaming_content).startswith(b"%PDF-")

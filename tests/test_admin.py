@@ -1,0 +1,56 @@
+"""The back office: catalogue data editable by the office (I16), dossiers read-only, the trail append-only."""
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+
+from applications.models import Dossier
+from catalog.models import AdmissionSession, Offering
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["institution", "campus", "admissionsession", "program", "offering", "documenttype", "cvecrate"],
+)
+def test_I16_office_edits_catalogue_data_in_the_admin(
+    client: Any, office: Any, catalog: AdmissionSession, model: str
+) -> None:
+    client.login(email=office.email, password=PASSWORD)
+    assert client.get(reverse(f"admin:catalog_{model}_changelist")).status_code == 200
+
+
+def test_I16_capacity_is_editable(client: Any, office: Any, catalog: AdmissionSession) -> None:
+    client.login(email=office.email, password=PASSWORD)
+    offering = Offering.objects.get(session=catalog, program__code="CSE")
+    url = reverse("admin:catalog_offering_change", args=[offering.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="capacity"' in page.content.decode()
+    data = {
+        "session": catalog.pk,
+        "program": offering.program_id,
+        "capacity": 18,
+        "tuition_personal": "9000.00",
+        "tuition_company": "14000.00",
+        "is_open": "on",
+    }
+    assert client.post(url, data).status_code == 302
+    offering.refresh_from_db()
+    assert offering.capacity == 18
+
+
+def test_dossiers_are_read_only_in_the_admin(client: Any, office: Any, ready: Dossier) -> None:
+    client.login(email=office.email, password=PASSWORD)
+    assert client.get(reverse("admin:applications_dossier_changelist")).status_code == 200
+    url = reverse("admin:applications_dossier_change", args=[ready.pk])
+    assert client.get(url).status_code == 200
+    client.post(url, {"last_name": "Changé"})
+    ready.refresh_from_db()
+    assert ready.last_name == "Lefèvre"
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 200
+
+
+def test_finance_has_no_catalogue_rights(client: Any, finance: Any, catalog: AdmissionSession) -> None:
+    client.login(email=finance.email, password=PASSWORD)
+    assert client.get(reverse("admin:catalog_offering_changelist")).status_code == 403
