@@ -391,6 +391,19 @@ def interview_respond(*, interview: Interview, by: Any, confirm: bool, message: 
         reason=interview.candidate_message,
         data={"interview": interview.pk},
     )
+    # Whoever proposed the slot hears the answer.
+    proposer = interview.proposed_by
+    email_send(
+        template="interview_answer",
+        to=proposer.email,
+        language=proposer.language,
+        context={
+            "dossier": interview.dossier,
+            "program": interview.dossier.offering.program,
+            "interview": interview,
+        },
+        related=interview.dossier,
+    )
     return interview
 
 

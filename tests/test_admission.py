@@ -313,7 +313,7 @@ def test_R2_4_interview_invitation_with_ics_confirmation_reminder_and_notes(
 
 
 def test_R2_4_candidate_asks_for_another_slot_on_the_dashboard(
-    client: Any, complete: Dossier, director_be: Any
+    client: Any, complete: Dossier, director_be: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     starts = dt.datetime.now(tz=PARIS) + dt.timedelta(days=5)
     interview = adm.interview_propose(
@@ -321,12 +321,16 @@ def test_R2_4_candidate_asks_for_another_slot_on_the_dashboard(
     )
     client.login(email=complete.candidate.email, password=PASSWORD)
     assert f'id="interview-{interview.pk}"' in client.get(reverse("dashboard")).content.decode()
-    client.post(
-        reverse("interview_respond", args=[complete.pk, interview.pk]),
-        {"answer": "other", "message": "Je suis en déplacement"},
-    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("interview_respond", args=[complete.pk, interview.pk]),
+            {"answer": "other", "message": "Je suis en déplacement"},
+        )
     interview.refresh_from_db()
     assert interview.status == "other_slot" and interview.candidate_message == "Je suis en déplacement"
+    # whoever proposed the slot hears of it
+    assert mail.outbox[-1].to == [director_be.email] and "Je suis en déplacement" in mail.outbox[-1].body
 
 
 def test_R2_4_interview_in_the_past_is_refused(complete: Dossier, director_be: Any) -> None:
