@@ -410,8 +410,9 @@ def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpRespo
     except (ValueError, TypeError, sitting.dossiers.model.DoesNotExist):
         raise Http404 from None
     form = DecisionForm(request.POST)
+    error = ""
     if not form.is_valid():
-        messages.error(request, _("Choose a decision."))
+        error = _("Choose a decision.")
     else:
         try:
             services.decision_record(
@@ -422,10 +423,30 @@ def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpRespo
                 waitlist_rank=form.cleaned_data["waitlist_rank"],
             )
         except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Decision recorded for %(name)s.") % {"name": dossier.full_name})
+            error = exc.message
+    if request.headers.get("HX-Request"):
+        # htmx: only the row and the program's places change on the page.
+        return _decision_fragment(request, sitting, dossier.pk, error)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Decision recorded for %(name)s.") % {"name": dossier.full_name})
     return redirect(reverse("sitting_detail", args=[sitting.pk]) + f"#d{dossier.pk}")
+
+
+def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, error: str) -> HttpResponse:
+    group = next(g for g in selectors.jury_screen(sitting) if any(d.pk == dossier_pk for d in g.dossiers))
+    dossier = next(d for d in group.dossiers if d.pk == dossier_pk)
+    ctx = {
+        "d": dossier,
+        "g": group,
+        "sitting": sitting,
+        "is_member": True,
+        "outcomes": Outcome.choices,
+        "row_error": error,
+        "oob": True,
+    }
+    return render(request, "admission/_decision_fragment.html", ctx)
 
 
 @login_required

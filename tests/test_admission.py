@@ -653,3 +653,18 @@ def test_R2_3_director_reads_documents_inline(client: Any, complete: Dossier, di
         and "script-src" not in response["Content-Security-Policy"]
     )
     assert b"".join(response.streaming_content).startswith(b"%PDF-")
+
+
+def test_I6_htmx_decision_returns_the_row_and_the_places(
+    client: Any, at_jury: Dossier, sitting_member: Any
+) -> None:
+    client.login(email=sitting_member.email, password=PASSWORD)
+    url = reverse("decision_record", args=[at_jury.sitting.pk, at_jury.pk])  # type: ignore[union-attr]
+    response = client.post(url, {"outcome": "admitted"}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert body.lstrip().startswith(f'<tr id="d{at_jury.pk}">') and "Admis" in body
+    assert 'hx-swap-oob="true"' in body and 'data-held="1"' in body
+    Offering.objects.filter(pk=at_jury.offering_id).update(capacity=0)
+    response = client.post(url, {"outcome": "conditional"}, headers={"HX-Request": "true"})
+    assert 'role="alert"' in response.content.decode()  # refused (R1.2) and said in the row
