@@ -2,12 +2,14 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from admission.models import Decision, Interview, JurySitting, Opinion
+from cursus.admin_scope import InstitutionScopedAdmin
 
 
 @admin.register(JurySitting)
-class JurySittingAdmin(admin.ModelAdmin):
+class JurySittingAdmin(InstitutionScopedAdmin):
     """Dates, cut-offs and members are set here; opening and closing only through the jury screen."""
 
+    institution_lookup = "session__institution_id"
     list_display = ["name", "session", "sits_on", "cutoff", "for_international", "status"]
     list_filter = ["session", "status"]
     filter_horizontal = ["members"]

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from applications.models import DocumentFile, Dossier, FeePayment, PaymentStatus
 from applications.services import fee_confirm, fee_reject
+from cursus.admin_scope import InstitutionScopedAdmin
 from cursus.errors import DomainError
 
 
@@ -47,8 +48,10 @@ class FeePaymentInline(admin.TabularInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(admin.ModelAdmin):
+class DossierAdmin(InstitutionScopedAdmin):
     """Read access: dossiers change only through services."""
+
+    institution_lookup = "offering__session__institution_id"
 
     list_display = ["id", "last_name", "first_names", "offering", "status", "submitted_at"]
     list_filter = ["status", "offering__session", "offering__program"]
@@ -70,8 +73,10 @@ class DossierAdmin(admin.ModelAdmin):
 
 
 @admin.register(FeePayment)
-class FeePaymentAdmin(admin.ModelAdmin):
+class FeePaymentAdmin(InstitutionScopedAdmin):
     """Finance confirms declared fee payments (the bank statement import comes later)."""
+
+    institution_lookup = "dossier__offering__session__institution_id"
 
     list_display = ["reference", "dossier", "channel", "amount", "paid_on", "status", "booked_on"]
     list_filter = ["status", "channel", "dossier__offering__session"]

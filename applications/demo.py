@@ -347,6 +347,8 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
         for sitting in JurySitting.objects.filter(session=closed, status="open"):
             if not adm.sitting_undecided(sitting) and sitting.decisions.exists():
                 adm.sitting_close(sitting=sitting, by=office)
+                # Last year's decisions were emailed long ago: the worker has nothing to send.
+                sitting.decisions.update(notified_at=sitting.closed_at)
     # Demo mail was "sent" long ago: do not flood the console when the worker starts.
     OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).update(status=EmailStatus.SENT)
     return lines

@@ -177,18 +177,23 @@ def document_upload(
         uploaded_by=by,
     )
     doc.file.save(f"upload{checked.extension}", File(fileobj), save=False)
-    doc.save()
-    audit_record(
-        actor=by,
-        action="document.upload",
-        obj=dossier,
-        data={
-            "document": document_type.code,
-            "role": role,
-            "file": doc.pk,
-            "replaces": [e.pk for e in earlier],
-        },
-    )
+    try:
+        doc.save()
+        audit_record(
+            actor=by,
+            action="document.upload",
+            obj=dossier,
+            data={
+                "document": document_type.code,
+                "role": role,
+                "file": doc.pk,
+                "replaces": [e.pk for e in earlier],
+            },
+        )
+    except BaseException:
+        # The row will not exist: the stored bytes must not linger without it.
+        doc.file.delete(save=False)
+        raise
     return doc
 
 

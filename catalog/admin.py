@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from catalog.models import AdmissionSession, Campus, CvecRate, DocumentType, Institution, Offering, Program
+from cursus.admin_scope import InstitutionScopedAdmin
 
 
 class CampusInline(admin.TabularInline):
@@ -9,7 +10,8 @@ class CampusInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(InstitutionScopedAdmin):
+    institution_lookup = "pk"
     list_display = ["name", "short_name", "email", "bank_iban"]
     inlines = [CampusInline]
     fieldsets = [
@@ -47,7 +49,7 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Campus)
-class CampusAdmin(admin.ModelAdmin):
+class CampusAdmin(InstitutionScopedAdmin):
     list_display = ["name", "institution", "address"]
     list_filter = ["institution"]
 
@@ -70,7 +72,7 @@ class DocumentTypeInline(admin.TabularInline):
 
 
 @admin.register(AdmissionSession)
-class AdmissionSessionAdmin(admin.ModelAdmin):
+class AdmissionSessionAdmin(InstitutionScopedAdmin):
     list_display = [
         "name",
         "institution",
@@ -85,7 +87,7 @@ class AdmissionSessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Program)
-class ProgramAdmin(admin.ModelAdmin):
+class ProgramAdmin(InstitutionScopedAdmin):
     list_display = ["code", "title_fr", "title_en", "campus", "institution"]
     list_filter = ["institution", "campus"]
     search_fields = ["code", "title_fr", "title_en"]
@@ -93,13 +95,15 @@ class ProgramAdmin(admin.ModelAdmin):
 
 
 @admin.register(Offering)
-class OfferingAdmin(admin.ModelAdmin):
+class OfferingAdmin(InstitutionScopedAdmin):
+    institution_lookup = "session__institution_id"
     list_display = ["program", "session", "capacity", "tuition_personal", "tuition_company", "is_open"]
     list_filter = ["session", "is_open"]
 
 
 @admin.register(DocumentType)
-class DocumentTypeAdmin(admin.ModelAdmin):
+class DocumentTypeAdmin(InstitutionScopedAdmin):
+    institution_lookup = "session__institution_id"
     list_display = ["code", "label_fr", "label_en", "requirement", "session", "position"]
     list_filter = ["session", "requirement"]
     filter_horizontal = ["programs"]

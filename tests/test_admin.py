@@ -54,3 +54,25 @@ def test_dossiers_are_read_only_in_the_admin(client: Any, office: Any, ready: Do
 def test_finance_has_no_catalogue_rights(client: Any, finance: Any, catalog: AdmissionSession) -> None:
     client.login(email=finance.email, password=PASSWORD)
     assert client.get(reverse("admin:catalog_offering_changelist")).status_code == 403
+
+
+def test_I17_staff_of_another_institution_see_none_of_these_rows(
+    client: Any, office: Any, ready: Dossier, catalog: AdmissionSession
+) -> None:
+    from catalog.models import Institution
+
+    office.institution = Institution.objects.create(name="École voisine", short_name="EV")
+    office.save()
+    client.login(email=office.email, password=PASSWORD)
+    page = client.get(reverse("admin:catalog_program_changelist")).content.decode()
+    assert ">BE+<" not in page and ">CSE<" not in page
+    offering = Offering.objects.get(session=catalog, program__code="BE+")
+    assert client.get(reverse("admin:catalog_offering_change", args=[offering.pk])).status_code == 302
+    assert (
+        ready.last_name not in client.get(reverse("admin:applications_dossier_changelist")).content.decode()
+    )
+    assert client.get(reverse("office_queue"), {"status": "all"}).content.decode().count("row-") == 0
+    # the same person without the scope sees them
+    office.institution = None
+    office.save()
+    assert ">BE+<" in client.get(reverse("admin:catalog_program_changelist")).content.decode()

@@ -231,3 +231,33 @@ def test_no_upload_after_submission(ready: Dossier) -> None:
             name="x.pdf",
             size=len(tiny_pdf("x")),
         )
+
+
+def test_no_stored_file_lingers_when_the_upload_fails(
+    draft: Dossier, monkeypatch: Any, settings: Any
+) -> None:
+    from pathlib import Path
+
+    import applications.services as app_services
+
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("audit store down")
+
+    monkeypatch.setattr(app_services, "audit_record", broken)
+    data = tiny_pdf("cv")
+    with pytest.raises(RuntimeError):
+        services.document_upload(
+            dossier=draft,
+            by=draft.candidate,
+            document_type=doc_type(draft, "cv"),
+            fileobj=io.BytesIO(data),
+            name="cv.pdf",
+            size=len(data),
+        )
+    assert not DocumentFile.objects.filter(dossier=draft).exists()
+    stored = (
+        list((Path(settings.MEDIA_ROOT) / "documents").glob("*"))
+        if (Path(settings.MEDIA_ROOT) / "documents").exists()
+        else []
+    )
+    assert stored == []
