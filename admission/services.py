@@ -24,7 +24,7 @@ from admission.models import (
 )
 from applications.models import DocumentFile, Dossier, DossierStatus, Verdict
 from applications.selectors import document_slots, fee_status
-from applications.services import dossier_email, fee_booked_in_time
+from applications.services import dossier_email, dossier_transition, fee_booked_in_time
 from audit.services import audit_record
 from catalog.models import Offering
 from cursus.errors import DomainError
@@ -129,15 +129,7 @@ def dossier_mark_complete(*, dossier: Dossier, by: Any) -> Dossier:
             raise DomainError(
                 _("The dossier is not complete: %(p)s") % {"p": " ".join(problems)}, code="incomplete"
             )
-        dossier.status = DossierStatus.COMPLETE
-        dossier.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
-            action="dossier.complete",
-            obj=dossier,
-            from_state=DossierStatus.SUBMITTED,
-            to_state=dossier.status,
-        )
+        dossier_transition(dossier, to=DossierStatus.COMPLETE, by=by, action="dossier.complete")
         dossier_email(dossier, "dossier_complete")
     return dossier
 
@@ -150,16 +142,14 @@ def dossier_mark_incomplete(*, dossier: Dossier, by: Any, missing: list[str]) ->
     with transaction.atomic():
         dossier = _lock(dossier)
         _expect(dossier, DossierStatus.SUBMITTED)
-        dossier.status = DossierStatus.INCOMPLETE
         dossier.missing = missing
-        dossier.save(update_fields=["status", "missing", "updated_at"])
-        audit_record(
-            actor=by,
+        dossier_transition(
+            dossier,
+            to=DossierStatus.INCOMPLETE,
+            by=by,
             action="dossier.incomplete",
-            obj=dossier,
-            from_state=DossierStatus.SUBMITTED,
-            to_state=dossier.status,
             reason="\n".join(missing),
+            fields=("missing",),
         )
         dossier_email(dossier, "dossier_incomplete", missing=missing, deadline=dossier.deadline())
     return dossier
@@ -177,15 +167,13 @@ def _route(dossier: Dossier, *, by: Any, today: dt.date) -> None:
     if target is None:
         return  # no sitting can take it: the office routes it by hand
     dossier.sitting_id = target
-    dossier.status = DossierStatus.AT_JURY
-    dossier.save(update_fields=["sitting", "status", "updated_at"])
-    audit_record(
-        actor=by,
+    dossier_transition(
+        dossier,
+        to=DossierStatus.AT_JURY,
+        by=by,
         action="dossier.route",
-        obj=dossier,
-        from_state=DossierStatus.REVIEWED,
-        to_state=DossierStatus.AT_JURY,
         data={"sitting": target},
+        fields=("sitting",),
     )
 
 
@@ -203,14 +191,11 @@ def opinion_give(
             raise DomainError(_("Only a director of this program gives its opinion."), code="forbidden")
         _expect(dossier, DossierStatus.COMPLETE)
         opinion = Opinion.objects.create(dossier=dossier, favourable=favourable, comment=comment, given_by=by)
-        dossier.status = DossierStatus.REVIEWED
-        dossier.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
+        dossier_transition(
+            dossier,
+            to=DossierStatus.REVIEWED,
+            by=by,
             action="dossier.opinion",
-            obj=dossier,
-            from_state=DossierStatus.COMPLETE,
-            to_state=DossierStatus.REVIEWED,
             reason=comment,
             data={"favourable": favourable},
         )
@@ -246,17 +231,15 @@ def dossier_move(*, dossier: Dossier, by: Any, sitting: JurySitting, reason: str
             raise DomainError(_("The decision is final."), code="final")
         decision.delete()  # a provisional decision stays with the sitting that took it
     dropped = decision.outcome if decision is not None else ""
-    previous_sitting, previous_status = dossier.sitting_id, dossier.status
+    previous_sitting = dossier.sitting_id
     dossier.sitting = sitting
-    dossier.status = DossierStatus.AT_JURY
-    dossier.save(update_fields=["sitting", "status", "updated_at"])
-    audit_record(
-        actor=by,
+    dossier_transition(
+        dossier,
+        to=DossierStatus.AT_JURY,
+        by=by,
         action="dossier.move",
-        obj=dossier,
-        from_state=previous_status,
-        to_state=dossier.status,
         reason=reason,
+        fields=("sitting",),
         data={
             "from_sitting": previous_sitting,
             "to_sitting": sitting.pk,
@@ -586,18 +569,15 @@ def sitting_close(*, sitting: JurySitting, by: Any) -> JurySitting:
             from_state=SittingStatus.OPEN,
             to_state=SittingStatus.CLOSED,
         )
-        decisions = list(Decision.objects.filter(sitting=sitting).select_related("dossier"))
+        decisions = list(Decision.objects.filter(sitting=sitting))
+        # One query locks every decided dossier of the sitting.
+        locked = Dossier.objects.select_for_update().in_bulk([d.dossier_id for d in decisions])
         for decision in decisions:
-            dossier = Dossier.objects.select_for_update().get(pk=decision.dossier_id)
-            previous = dossier.status
-            dossier.status = DECISION_STATUS[Outcome(decision.outcome)]
-            dossier.save(update_fields=["status", "updated_at"])
-            audit_record(
-                actor=by,
+            dossier_transition(
+                locked[decision.dossier_id],
+                to=DECISION_STATUS[Outcome(decision.outcome)],
+                by=by,
                 action="decision.final",
-                obj=dossier,
-                from_state=previous,
-                to_state=dossier.status,
                 data={"sitting": sitting.pk},
             )
         from admission.tasks import notify_decision

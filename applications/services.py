@@ -65,6 +65,27 @@ def dossier_email(dossier: Dossier, template: str, **context: Any) -> None:
     )
 
 
+def dossier_transition(
+    dossier: Dossier,
+    *,
+    to: str,
+    by: Any,
+    action: str,
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    fields: tuple[str, ...] = (),
+) -> Dossier:
+    """The one way a dossier changes state (convention 3): the caller holds the row lock and has
+    checked the move; this saves the new state (and ``fields`` set alongside) and audits from → to."""
+    previous = dossier.status
+    dossier.status = to
+    dossier.save(update_fields=["status", *fields, "updated_at"])
+    audit_record(
+        actor=by, action=action, obj=dossier, from_state=previous, to_state=to, reason=reason, data=data
+    )
+    return dossier
+
+
 def _locked(dossier: Dossier) -> Dossier:
     return (
         Dossier.objects.select_for_update()
@@ -316,13 +337,14 @@ def dossier_submit(*, dossier: Dossier, by: Any, at: dt.datetime | None = None) 
                 % {"missing": " ".join(checklist.missing)},
                 code="incomplete",
             )
-        previous = dossier.status
-        dossier.status = DossierStatus.SUBMITTED
         dossier.submitted_at = at
         dossier.missing = []
-        dossier.save(update_fields=["status", "submitted_at", "missing", "updated_at"])
-        audit_record(
-            actor=by, action="dossier.submit", obj=dossier, from_state=previous, to_state=dossier.status
+        dossier_transition(
+            dossier,
+            to=DossierStatus.SUBMITTED,
+            by=by,
+            action="dossier.submit",
+            fields=("submitted_at", "missing"),
         )
         dossier_email(dossier, "dossier_submitted")
     return dossier
@@ -341,15 +363,11 @@ def dossier_withdraw(*, dossier: Dossier, by: Any, reason: str = "") -> Dossier:
         # A decision of a sitting still open is not a decision yet: it goes, and frees its place.
         dropped = list(Decision.objects.filter(dossier=dossier).values_list("outcome", flat=True))
         Decision.objects.filter(dossier=dossier).delete()
-        previous = dossier.status
-        dossier.status = DossierStatus.WITHDRAWN
-        dossier.save(update_fields=["status", "updated_at"])
-        audit_record(
-            actor=by,
+        dossier_transition(
+            dossier,
+            to=DossierStatus.WITHDRAWN,
+            by=by,
             action="dossier.withdraw",
-            obj=dossier,
-            from_state=previous,
-            to_state=dossier.status,
             reason=reason,
             data={"dropped_provisional_decision": dropped},
         )

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from admission.selectors import decision_or_none
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
-from applications.models import DocumentRole, Dossier
+from applications.models import Dossier
 from applications.progress import next_step, progress_steps
 from catalog import rules as deadlines
 from catalog.models import Offering
@@ -149,7 +150,7 @@ def dossier_documents(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.error(request, _("Choose a file and its language."))
     ctx = _dossier_context(dossier)
-    ctx.update({"form": form, "max_mb": services.settings.UPLOAD_MAX_BYTES // 1_048_576})
+    ctx.update({"form": form, "max_mb": settings.UPLOAD_MAX_BYTES // 1_048_576})
     return render(request, "applications/documents.html", ctx)
 
 
@@ -205,7 +206,3 @@ def dossier_submit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("dossier_detail", pk=dossier.pk)
     messages.success(request, _("Your dossier has been submitted. A receipt has been sent to you by email."))
     return redirect("dashboard")
-
-
-# Keep DocumentRole importable for templates' role constants.
-__all__ = ["DocumentRole"]
