@@ -3,6 +3,17 @@ SHELL := /bin/bash
 PORT ?= 8000
 VENV := .venv
 PY := $(VENV)/bin/python
+# DEBUG is off unless set (production). The demo and the suite run with the development defaults.
+export DEBUG ?= 1
+# Production-like settings for `manage.py check --deploy` (nothing here is a real secret).
+DEPLOY_ENV := DEBUG=0 EMAIL_MODE=smtp ALLOWED_HOSTS=cursus.example.org SITE_URL=https://cursus.example.org \
+	SECRET_KEY=deploy-check-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n') \
+	SECURE_SSL_REDIRECT=1 SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
+	SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO ACCOUNT_DEFAULT_HTTP_PROTOCOL=https
+# Debian packages the suite needs: Chromium (browser tests), poppler (PDF text), DejaVu fonts (PDFs).
+SYSDEPS_CHECK := [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	fc-list 2>/dev/null | grep -qi dejavu || missing="$$missing fonts-dejavu-core"
 
 # First interpreter >= 3.12 that actually runs (pyenv shims may exist but fail).
 PYTHON_CANDIDATES := python3.13 python3.12 python3 python $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3)
@@ -10,7 +21,7 @@ FIND_PYTHON := for p in $(PYTHON_CANDIDATES); do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: run test venv lint check migrate demo worker bench clean
+.PHONY: run test venv lint check migrate demo worker bench clean sysdeps
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	@base=$$($(FIND_PYTHON)) || { echo "Cursus needs Python 3.12 or newer (Django 6.1)."; \
@@ -43,12 +54,29 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
+	$(VENV)/bin/bandit -q -r . -x ./.venv,./tests,./var,./bench --severity-level medium
 
 check: venv
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	$(DEPLOY_ENV) $(PY) manage.py check --deploy --fail-level WARNING
 
-test: lint check
+# Install the Debian packages the suite needs when missing (as root with apt), or stop at once with
+# the command to run.
+sysdeps:
+	@missing=""; $(SYSDEPS_CHECK); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+	      || { echo "Could not install:$$missing. Run: sudo apt-get install$$missing"; exit 1; }; \
+	  else \
+	    echo "The test suite needs Debian packages:$$missing"; \
+	    echo "Run: sudo apt-get install$$missing   (then make test again)"; exit 1; \
+	  fi; \
+	fi
+
+test: sysdeps lint check
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest
 
 bench: venv

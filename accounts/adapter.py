@@ -1,11 +1,35 @@
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import SignupForm
+from django.contrib.auth.hashers import make_password
+from django.http import HttpRequest
 from django.utils import translation
+
+# allauth emails that carry no secret (no token link, no code): they may be recorded whole and re-sent.
+# Every other account email (reset links, verification links, login codes, any future one) is treated
+# as carrying a secret: sent at once from memory, recorded without its body (convention 22).
+EMAILS_WITHOUT_SECRET = frozenset(
+    {
+        "account_already_exists",
+        "unknown_account",
+        "password_changed",
+        "password_set",
+        "password_reset",
+        "email_changed",
+        "email_deleted",
+        "email_confirm",  # the "address confirmed" notice, not the link
+        "totp_activated",
+        "totp_deactivated",
+        "recovery_codes_generated",
+        "webauthn_added",
+        "webauthn_removed",
+    }
+)
 
 
 class AccountAdapter(DefaultAccountAdapter):
-    """Route allauth's emails through the one way Cursus sends mail (recorded, retried)."""
+    """Route allauth's emails through the one way Cursus sends mail (recorded; secrets never kept)."""
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         from notifications.services import email_send_rendered
@@ -15,11 +39,28 @@ class AccountAdapter(DefaultAccountAdapter):
         for content, mimetype in getattr(msg, "alternatives", None) or []:
             if mimetype == "text/html":
                 html = str(content)
+        kind = template_prefix.rsplit("/", 1)[-1]
+        user = context.get("user")
         email_send_rendered(
             to=email,
             subject=str(msg.subject),
             body_text=str(msg.body),
             body_html=html,
-            kind=template_prefix.rsplit("/", 1)[-1],
+            kind=kind,
             language=translation.get_language() or "",
+            carries_secret=kind not in EMAILS_WITHOUT_SECRET,
+            # Account emails go out from the request, known address or not, so that signing up with
+            # a known email takes as long as with an unknown one (no enumeration by timing).
+            deliver_now=True,
+            related=user if getattr(user, "pk", None) else None,
         )
+
+
+class CursusSignupForm(SignupForm):
+    """allauth's sign-up form that does the same work for a known email as for a new one: the
+    password is hashed either way (no account enumeration by response time, issue 6 §2)."""
+
+    def try_save(self, request: HttpRequest) -> Any:
+        if self.account_already_exists:
+            make_password(self.cleaned_data.get("password1") or "")
+        return super().try_save(request)

@@ -6,6 +6,7 @@ ADMISSIONS_OFFICE = "accounts.admissions_office"
 PROGRAM_DIRECTOR = "accounts.program_director"
 JURY_MEMBER = "accounts.jury_member"
 FINANCE = "accounts.finance"
+STAFF_ROLES = (ADMISSIONS_OFFICE, PROGRAM_DIRECTOR, JURY_MEMBER, FINANCE)
 
 # group name -> (role permission codename, extra model permissions for the back office)
 ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
@@ -37,6 +38,8 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
             "applications.view_feepayment",
             "notifications.view_outgoingemail",
             "audit.view_auditevent",
+            "privacy.view_privacynotice",
+            "privacy.change_privacynotice",
         ],
     ),
     "Program directors": ("program_director", []),
@@ -46,7 +49,6 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
         [
             "applications.view_feepayment",
             "applications.change_feepayment",
-            "applications.view_dossier",
         ],
     ),
 }

@@ -24,7 +24,7 @@ class JurySittingAdmin(InstitutionScopedAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(InstitutionScopedAdmin):
     """Decisions, opinions and interviews change only through their services (audited)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

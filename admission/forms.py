@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from admission.models import InterviewMode, JurySitting, Outcome
-from applications.forms import DateInput
+from applications.forms import PHONE_INVALID, DateInput
+from applications.rules import phone_e164
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -37,7 +38,16 @@ class InterviewForm(forms.Form):
     minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=10, max_value=180, initial=30)
     mode = forms.ChoiceField(label=_("Mode"), choices=InterviewMode.choices, widget=forms.RadioSelect)
     link = forms.URLField(label=_("Video link"), required=False, assume_scheme="https")
-    phone = forms.CharField(label=_("Number you will call"), required=False)
+    phone = forms.CharField(label=_("Number you will call"), required=False, max_length=40)
+
+    def clean_phone(self) -> str:
+        raw = self.cleaned_data.get("phone", "")
+        if not raw:
+            return ""
+        try:
+            return phone_e164(raw)  # E.164: it goes into the .ics invitation (issue 6 item 5)
+        except ValueError:
+            raise forms.ValidationError(PHONE_INVALID, code="phone") from None
 
     def starts_at(self) -> dt.datetime:
         return dt.datetime.combine(self.cleaned_data["day"], self.cleaned_data["time"], tzinfo=PARIS)

@@ -1,6 +1,7 @@
 """Admission rules that need no database: routing to a sitting (I4, R2.7) and calendar invitations."""
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,19 +28,40 @@ def next_sitting(sittings: Sequence[SittingSlot], *, international: bool, today:
     return candidates[0].id if candidates else None
 
 
-def _ics_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+# RFC 5545 3.3.11: TEXT holds no control character but HTAB; a line break is the escape `\n`. A CR or
+# LF left raw would end the property and let the text write its own (ATTENDEE, END:VEVENT...). The
+# Unicode line breaks go too: some readers split on them.
+_ICS_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_ICS_NEWLINES = re.compile(r"\r\n|\r|\n|\x85|\u2028|\u2029")
+FOLD_OCTETS = 75
 
 
-def _fold(line: str) -> str:
-    # RFC 5545: lines longer than 75 octets are folded.
-    out, current = [], ""
+def ics_text(text: str, *, multiline: bool = False) -> str:
+    """A TEXT value: line breaks become `\\n` (multiline) or a space, other controls go, then
+    backslash, `;` and `,` are escaped."""
+    text = _ICS_NEWLINES.sub("\n" if multiline else " ", text).replace("\t", " ")
+    lines = [_ICS_CONTROL.sub("", line) for line in text.split("\n")]
+    escaped = [line.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,") for line in lines]
+    return "\\n".join(escaped)
+
+
+def ics_uri(value: str) -> str:
+    """A URI value (mailto:, UID): not escaped by the RFC, but never a control character or a space."""
+    return _ICS_CONTROL.sub("", value).replace("\t", "").replace(" ", "")
+
+
+def ics_fold(line: str) -> str:
+    """RFC 5545 3.1: at most 75 octets a line (CRLF excluded), continued after CRLF + one space; a
+    UTF-8 character is never cut."""
+    out: list[str] = []
+    current, size = "", 0
     for ch in line:
-        if len((current + ch).encode()) > 74:
+        width = len(ch.encode())
+        if size + width > FOLD_OCTETS:
             out.append(current)
-            current = " " + ch
-        else:
-            current += ch
+            current, size = " ", 1
+        current += ch
+        size += width
     out.append(current)
     return "\r\n".join(out)
 
@@ -56,7 +78,8 @@ def ics_invitation(
     attendee_email: str,
     stamp: dt.datetime,
 ) -> str:
-    """An iCalendar REQUEST with times in UTC (unambiguous whatever the reader's zone)."""
+    """An iCalendar REQUEST with times in UTC (unambiguous whatever the reader's zone); every value
+    escaped or cleaned so that no input adds a line (issue 6 item 5)."""
     if starts_at.tzinfo is None or stamp.tzinfo is None:
         raise ValueError("naive datetime")
     fmt = "%Y%m%dT%H%M%SZ"
@@ -68,16 +91,16 @@ def ics_invitation(
         "PRODID:-//Cursus//Admissions//FR",
         "METHOD:REQUEST",
         "BEGIN:VEVENT",
-        f"UID:{uid}",
+        f"UID:{ics_uri(uid)}",
         f"DTSTAMP:{stamp.astimezone(dt.UTC).strftime(fmt)}",
         f"DTSTART:{start.strftime(fmt)}",
         f"DTEND:{end.strftime(fmt)}",
-        f"SUMMARY:{_ics_escape(summary)}",
-        f"DESCRIPTION:{_ics_escape(description)}",
-        f"LOCATION:{_ics_escape(location)}",
-        f"ORGANIZER:mailto:{organizer_email}",
-        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{attendee_email}",
+        f"SUMMARY:{ics_text(summary)}",
+        f"DESCRIPTION:{ics_text(description, multiline=True)}",
+        f"LOCATION:{ics_text(location)}",
+        f"ORGANIZER:mailto:{ics_uri(organizer_email)}",
+        f"ATTENDEE;ROLE=REQ-PARTICIPANT;RSVP=FALSE:mailto:{ics_uri(attendee_email)}",
         "END:VEVENT",
         "END:VCALENDAR",
     ]
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+    return "\r\n".join(ics_fold(line) for line in lines) + "\r\n"

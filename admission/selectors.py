@@ -9,6 +9,7 @@ from django.http import Http404
 from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
 from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Opinion
 from applications.models import Dossier, DossierStatus
+from applications.selectors import never_submitted
 from catalog.models import Offering, Program
 
 DIRECTOR_STATUSES = (
@@ -41,10 +42,32 @@ def office_queue(
 ) -> QuerySet[Dossier]:
     if not user.has_perm(ADMISSIONS_OFFICE):
         raise Http404
-    qs = _staff_dossiers().exclude(status=DossierStatus.DRAFT)
-    if user.institution_id:
-        qs = qs.filter(offering__session__institution_id=user.institution_id)
+    # Drafts are the candidate's own business until submitted (issue 6 item 4): counted, never listed.
+    qs = _office_scope(user, _staff_dossiers()).exclude(never_submitted())
+    if status == LATE:
+        return _filter(qs.filter(late_after_flag_change=True), status="all", q=q, program=program, sort=sort)
     return _filter(qs, status=status, q=q, program=program, sort=sort)
+
+
+# The office queue's filter for dossiers submitted after the deadline their flag now gives them.
+LATE = "late"
+
+
+def _office_scope(user: Any, qs: QuerySet[Dossier]) -> QuerySet[Dossier]:
+    if user.institution_id:
+        return qs.filter(offering__session__institution_id=user.institution_id)
+    return qs
+
+
+def office_counts(user: Any) -> dict[str, int]:
+    """How many drafts exist (the office sees them only as this count) and how many submitted
+    dossiers are flagged late since a change of their international flag (issue 6 items 4, 9)."""
+    if not user.has_perm(ADMISSIONS_OFFICE):
+        raise Http404
+    return _office_scope(user, Dossier.objects.all()).aggregate(
+        drafts=Count("pk", filter=never_submitted()),
+        late=Count("pk", filter=Q(late_after_flag_change=True) & ~never_submitted()),
+    )
 
 
 def director_programs(user: Any) -> list[Program]:
@@ -82,6 +105,16 @@ def get_program_for_director(user: Any, pk: Any) -> Program:
         return Program.objects.get(pk=pk, directors=user)
     except (Program.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def directs(user: Any, dossier: Dossier) -> bool:
+    """The user is a program director of this dossier's program."""
+    return user.has_perm(PROGRAM_DIRECTOR) and dossier.offering.program.directors.filter(pk=user.pk).exists()
+
+
+def sits_on(user: Any, sitting: JurySitting) -> bool:
+    """The user is a member or the president of this sitting."""
+    return sitting.president_id == user.pk or sitting.members.filter(pk=user.pk).exists()
 
 
 def sittings_visible_to(user: Any) -> QuerySet[JurySitting]:

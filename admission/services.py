@@ -27,6 +27,7 @@ from applications.selectors import document_slots, fee_status
 from applications.services import dossier_email, dossier_transition, fee_booked_in_time
 from audit.services import audit_record
 from catalog.models import Offering
+from catalog.rules import is_late
 from cursus.errors import DomainError
 from notifications.services import email_send
 
@@ -663,9 +664,20 @@ def dossier_set_international(*, dossier: Dossier, by: Any, value: bool | None, 
     if dossier.status in DECISION_STATUS.values():
         raise DomainError(_("The jury has decided: the flag can no longer change."), code="final")
     before = dossier.is_international
+    was_late = dossier.late_after_flag_change
     dossier.international_override = value
     dossier.international_override_reason = reason if value is not None else ""
-    dossier.save(update_fields=["international_override", "international_override_reason", "updated_at"])
+    # R2.7, I2: the flag decides the deadline. A submission in time for the old deadline may be late
+    # for the new one; it is flagged to the office, which decides what follows (nothing moves here).
+    dossier.late_after_flag_change = submitted_after_deadline(dossier)
+    dossier.save(
+        update_fields=[
+            "international_override",
+            "international_override_reason",
+            "late_after_flag_change",
+            "updated_at",
+        ]
+    )
     audit_record(
         actor=by,
         action="dossier.international",
@@ -674,4 +686,22 @@ def dossier_set_international(*, dossier: Dossier, by: Any, value: bool | None, 
         to_state=str(dossier.is_international),
         reason=reason,
     )
+    if dossier.late_after_flag_change != was_late:
+        audit_record(
+            actor=by,
+            action="dossier.late_after_flag_change",
+            obj=dossier,
+            from_state=str(was_late),
+            to_state=str(dossier.late_after_flag_change),
+            reason=reason,
+            data={
+                "deadline": dossier.deadline().isoformat(),
+                "submitted_at": dossier.submitted_at.isoformat() if dossier.submitted_at else None,
+            },
+        )
     return dossier
+
+
+def submitted_after_deadline(dossier: Dossier) -> bool:
+    """R2.7, I1, I2: the dossier was submitted after the deadline its current flag gives it."""
+    return dossier.submitted_at is not None and is_late(dossier.deadline(), dossier.submitted_at)

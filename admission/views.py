@@ -1,6 +1,5 @@
 """Staff screens of the review and the juries. Every object goes through an access helper (404)."""
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -9,11 +8,11 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
+from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
 from admission import selectors, services
 from admission.documents import minutes_pdf
 from admission.forms import (
@@ -27,10 +26,13 @@ from admission.forms import (
 from admission.models import Interview, Outcome
 from applications import selectors as app_selectors
 from applications.models import DossierStatus, Verdict
+from applications.views import document_response
 from audit.services import audit_history
 from cursus.errors import DomainError
+from cursus.exports import Column, export_response, export_view, requested_format
 
-STAFF_ROLES = (ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR, JURY_MEMBER)
+# Finance is not here: it works on payments and reaches no dossier page (issue 6 item 4).
+STAFF_ROLES = (ADMISSIONS_OFFICE, PROGRAM_DIRECTOR, JURY_MEMBER)
 
 
 def _staff_dossier(user: Any, pk: Any) -> Any:
@@ -40,6 +42,12 @@ def _staff_dossier(user: Any, pk: Any) -> Any:
     if dossier.candidate_id == user.pk:
         raise Http404
     return dossier
+
+
+def _director_or_office(user: Any, dossier: Any) -> None:
+    # Interviews are the program director's or the office's; a jury member reads them only.
+    if not (user.has_perm(ADMISSIONS_OFFICE) or selectors.directs(user, dossier)):
+        raise Http404
 
 
 def _form_errors(form: Any) -> str:
@@ -76,6 +84,8 @@ def office_queue(request: HttpRequest) -> HttpResponse:
             "status": g.get("status", "submitted"),
             "q": g.get("q", ""),
             "sort": g.get("sort", "submitted"),
+            "counts": selectors.office_counts(request.user),
+            "LATE": selectors.LATE,
         },
     )
 
@@ -113,44 +123,29 @@ def director_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@export_view("director_export")
 def director_export(request: HttpRequest, program_pk: int) -> HttpResponse:
     program = selectors.get_program_for_director(request.user, program_pk)
+    fmt = requested_format(request)
     qs = selectors.director_dossiers(request.user, program=str(program.pk), sort="name")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="dossiers-MS-{program.code}.csv"'
-    response.write("\ufeff")  # Excel reads UTF-8 with a BOM
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
-        [
-            _("Dossier"),
-            _("Surname"),
-            _("First names"),
-            _("Email"),
-            _("Status"),
-            _("Path"),
-            _("Highest diploma"),
-            _("International"),
-            _("Opinion"),
-            _("Submitted at"),
-        ]
-    )
-    for d in qs:
-        opinion = selectors.opinion_or_none(d)
-        writer.writerow(
-            [
-                d.number,
-                d.last_name,
-                d.first_names,
-                d.candidate.email,
-                d.get_status_display(),
-                d.eligibility_path,
-                d.diploma_title,
-                _("yes") if d.is_international else _("no"),
-                "" if opinion is None else (_("favourable") if opinion.favourable else _("unfavourable")),
-                timezone.localtime(d.submitted_at).strftime("%Y-%m-%d %H:%M") if d.submitted_at else "",
-            ]
-        )
-    return response
+
+    def opinion(d: Any) -> str:
+        given = selectors.opinion_or_none(d)
+        return "" if given is None else (_("favourable") if given.favourable else _("unfavourable"))
+
+    columns: list[Column[Any]] = [
+        Column(_("Dossier"), lambda d: d.number),
+        Column(_("Surname"), lambda d: d.last_name),
+        Column(_("First names"), lambda d: d.first_names),
+        Column(_("Email"), lambda d: d.candidate.email),
+        Column(_("Status"), lambda d: d.get_status_display()),
+        Column(_("Path"), lambda d: d.eligibility_path),
+        Column(_("Highest diploma"), lambda d: d.diploma_title),
+        Column(_("International"), lambda d: d.is_international),
+        Column(_("Opinion"), opinion),
+        Column(_("Submitted at"), lambda d: d.submitted_at),
+    ]
+    return export_response(qs, columns, filename=f"dossiers-MS-{program.code}", fmt=fmt)
 
 
 @login_required
@@ -158,9 +153,7 @@ def staff_dossier(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     user = request.user
     is_office = user.has_perm(ADMISSIONS_OFFICE)
-    is_director = (
-        user.has_perm(PROGRAM_DIRECTOR) and dossier.offering.program.directors.filter(pk=user.pk).exists()
-    )
+    is_director = selectors.directs(user, dossier)
     ctx: dict[str, Any] = {
         "dossier": dossier,
         "program": dossier.offering.program,
@@ -199,24 +192,8 @@ def staff_document_view(request: HttpRequest, pk: int, file_pk: int) -> FileResp
         doc = dossier.files.get(pk=file_pk)
     except (ValueError, TypeError, dossier.files.model.DoesNotExist):
         raise Http404 from None
-    try:
-        handle = doc.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    # The type was checked by content at upload, so the browser may render it itself.
-    response = FileResponse(
-        handle, as_attachment=False, filename=doc.original_name, content_type=doc.content_type
-    )
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    # The site's policy would forbid the browser's PDF viewer (object-src 'none'); this one lets a
-    # PDF or an image show and nothing else run.
-    response["Content-Security-Policy"] = (
-        "default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'"
-        if doc.content_type == "application/pdf"
-        else "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    )
-    return response
+    # The same helper as the candidate's download (issue 6 item 5).
+    return document_response(doc, inline=True)
 
 
 @login_required
@@ -275,6 +252,8 @@ def dossier_incomplete(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opinion_give(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
+    if not selectors.directs(request.user, dossier):
+        raise Http404
     form = OpinionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -295,6 +274,7 @@ def opinion_give(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def interview_propose(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
+    _director_or_office(request.user, dossier)
     form = InterviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _form_errors(form))
@@ -320,6 +300,7 @@ def interview_propose(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def interview_notes(request: HttpRequest, pk: int, interview_pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
+    _director_or_office(request.user, dossier)
     try:
         interview = dossier.interviews.get(pk=interview_pk)
     except (ValueError, TypeError, Interview.DoesNotExist):
@@ -383,7 +364,7 @@ def sittings(request: HttpRequest) -> HttpResponse:
 def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sitting = selectors.get_sitting_for_user(request.user, pk)
     groups = selectors.jury_screen(sitting)
-    is_member = sitting.members.filter(pk=request.user.pk).exists() or sitting.president_id == request.user.pk
+    is_member = selectors.sits_on(request.user, sitting)
     return render(
         request,
         "admission/sitting.html",
@@ -405,10 +386,12 @@ def _can_close(user: Any, sitting: Any) -> bool:
 @require_POST
 def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpResponse:
     sitting = selectors.get_sitting_for_user(request.user, pk)
-    try:
-        dossier = sitting.dossiers.get(pk=dossier_pk)
-    except (ValueError, TypeError, sitting.dossiers.model.DoesNotExist):
-        raise Http404 from None
+    if not selectors.sits_on(request.user, sitting):
+        raise Http404  # the office reads the sitting; only its members decide
+    dossier = sitting.dossiers.exclude(status=DossierStatus.WITHDRAWN).filter(pk=dossier_pk).first()
+    if dossier is None:
+        # Withdrawn or moved to another sitting since the screen was loaded (issue 6 item 9).
+        return _decision_gone(request, sitting, dossier_pk)
     form = DecisionForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -434,9 +417,19 @@ def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpRespo
     return redirect(reverse("sitting_detail", args=[sitting.pk]) + f"#d{dossier.pk}")
 
 
+def _decision_gone(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpResponse:
+    message = _("This dossier is no longer before this sitting (withdrawn or moved): nothing was recorded.")
+    if request.headers.get("HX-Request"):
+        return render(request, "admission/_decision_gone.html", {"pk": dossier_pk, "message": message})
+    messages.warning(request, message)
+    return redirect("sitting_detail", pk=sitting.pk)
+
+
 def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, error: str) -> HttpResponse:
-    group = next(g for g in selectors.jury_screen(sitting) if any(d.pk == dossier_pk for d in g.dossiers))
-    dossier = next(d for d in group.dossiers if d.pk == dossier_pk)
+    found = [(g, d) for g in selectors.jury_screen(sitting) for d in g.dossiers if d.pk == dossier_pk]
+    if not found:
+        return _decision_gone(request, sitting, dossier_pk)
+    group, dossier = found[0]
     ctx = {
         "d": dossier,
         "g": group,

@@ -5,12 +5,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import DocumentFile, Dossier, FeePayment, PaymentStatus
+from applications.selectors import never_submitted
 from applications.services import fee_confirm, fee_reject
-from cursus.admin_scope import InstitutionScopedAdmin
+from cursus.admin_scope import InstitutionScopedAdmin, InstitutionScopedInline
 from cursus.errors import DomainError
 
 
-class DocumentFileInline(admin.TabularInline):
+class DocumentFileInline(InstitutionScopedInline):
     model = DocumentFile
     extra = 0
     fields = readonly_fields = (
@@ -29,7 +30,7 @@ class DocumentFileInline(admin.TabularInline):
         return False
 
 
-class FeePaymentInline(admin.TabularInline):
+class FeePaymentInline(InstitutionScopedInline):
     model = FeePayment
     extra = 0
     fields = readonly_fields = (
@@ -58,6 +59,11 @@ class DossierAdmin(InstitutionScopedAdmin):
     search_fields = ["last_name", "first_names", "candidate__email", "id"]
     list_select_related = ["offering__program", "offering__session"]
     inlines = [DocumentFileInline, FeePaymentInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Dossier]:
+        # Least privilege (issue 6 §4): staff never open a candidate's draft, here as on the staff screens.
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.exclude(never_submitted())
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [f.name for f in Dossier._meta.fields]

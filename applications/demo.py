@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from accounts.models import User
+from accounts.services import mfa_give_totp
 from applications import services
 from applications.models import DocumentLanguage, DocumentRole, Dossier, FeePayment
 from applications.rules import ascii_fold
@@ -202,6 +203,9 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
         user = _user(email, first, last, is_staff=True, is_superuser=superuser)
         if group:
             user.groups.add(groups[group])
+        # Staff need a second factor (issue 6 §2): the demo's come with an authenticator whose current
+        # code `manage.py demo_code EMAIL` prints.
+        mfa_give_totp(user=user)
         staff[email] = user
         lines.append(f"{email:28} {DEMO_PASSWORD}  {group or 'superuser'}")
     finance = staff["finance@cursus.demo"]

@@ -4,9 +4,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import DocumentLanguage, Dossier
-from applications.rules import EligibilityPath, PaymentChannel
+from applications.rules import EligibilityPath, PaymentChannel, phone_e164
 from catalog.models import DocumentType
 from cursus.countries import country_choices
+
+PHONE_INVALID = _(
+    "This is not a phone number that can be called. Give it with its country code, "
+    "e.g. +33 6 12 34 56 78 or +91 98765 43210."
+)
 
 
 class DateInput(forms.DateInput):
@@ -52,6 +57,19 @@ class ContactForm(forms.ModelForm):
         )
         for field in self.fields.values():
             field.required = True
+        self.fields["phone"].help_text = _(
+            "With its country code when it is not a number of your address's country, e.g. +91 98765 43210."
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("phone"):
+            # Read in the address's country when it has no +code; stored as E.164 (issue 6 item 5).
+            try:
+                data["phone"] = phone_e164(data["phone"], region=data.get("country") or None)
+            except ValueError:
+                self.add_error("phone", PHONE_INVALID)
+        return data
 
 
 class EligibilityForm(forms.ModelForm):

@@ -81,6 +81,11 @@ class Dossier(models.Model):
         _("international (set by the office)"), null=True, blank=True
     )
     international_override_reason = models.CharField(_("reason for the override"), max_length=300, blank=True)
+    # Issue 6 item 9: set when the office's change of the international flag makes the submission
+    # late for the deadline that now applies (R2.7, I2); the office decides what follows.
+    late_after_flag_change = models.BooleanField(
+        _("submitted after the deadline that applies since the international flag changed"), default=False
+    )
 
     # Contact
     phone = models.CharField(_("phone"), max_length=40, blank=True)

@@ -176,3 +176,23 @@ def payment_reference(*, surname: str, program_code: str, dossier_number: str) -
     surname_part = _ascii_upper(surname).replace(" ", "-")[:20] or "CANDIDAT"
     code = _ascii_upper(program_code).replace(" ", "")
     return f"{surname_part} MS {code} {dossier_number}"
+
+
+DEFAULT_PHONE_REGION = "FR"
+
+
+def phone_e164(raw: str, *, region: str | None = DEFAULT_PHONE_REGION) -> str:
+    """A phone number as E.164 (`+33612345678`), read in `region` when it has no `+` country code.
+    ValueError when it is not a number that can be called (issue 6 item 5): it also goes into `.ics`
+    invitations, so nothing but `+` and digits is ever stored."""
+    import phonenumbers  # the metadata is large: loaded when a number is first read
+
+    try:
+        number = phonenumbers.parse(raw, (region or DEFAULT_PHONE_REGION).upper())
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(str(exc)) from exc
+    if number.extension:
+        raise ValueError("extension")
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -7,7 +7,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
+from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
 from applications.models import (
     DocumentFile,
     DocumentLanguage,
@@ -19,31 +19,44 @@ from applications.models import (
 )
 from catalog.models import DocumentRequirement, DocumentType
 
-
-def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
-    qs = Dossier.objects.select_related("offering__session__cvec", "offering__program", "candidate")
-    if not user.is_authenticated:
-        return qs.none()
-    if user.has_perm(ADMISSIONS_OFFICE) or user.has_perm(FINANCE):
-        if user.institution_id:
-            qs = qs.filter(offering__session__institution_id=user.institution_id)
-        return qs
-    mine = Q(candidate=user)
-    if user.has_perm(PROGRAM_DIRECTOR):
-        # Directors read the dossiers of their own programs once the office found them complete.
-        mine |= Q(offering__program__directors=user) & ~Q(status__in=NOT_YET_FOR_DIRECTORS)
-    if user.has_perm(JURY_MEMBER):
-        # Jury members read the dossiers presented to the sittings they sit on.
-        mine |= Q(sitting__members=user) | Q(sitting__president=user)
-    return qs.filter(pk__in=Dossier.objects.filter(mine).values("pk"))
-
-
 NOT_YET_FOR_DIRECTORS = (
     DossierStatus.DRAFT,
     DossierStatus.SUBMITTED,
     DossierStatus.INCOMPLETE,
     DossierStatus.WITHDRAWN,
 )
+
+
+def never_submitted() -> Q:
+    """A candidate's draft, for staff: a dossier not submitted yet, or withdrawn before it ever was
+    (issue 6 item 4). Staff see such dossiers only as counts, never a row, a page or a file."""
+    return Q(status=DossierStatus.DRAFT) | Q(status=DossierStatus.WITHDRAWN, submitted_at__isnull=True)
+
+
+def dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
+    """SPEC §0, least privilege (issue 6 item 4): the candidate their own dossiers; the office the
+    submitted dossiers of its institution; a program director the checked dossiers of their own
+    programs; a jury member the dossiers of their sittings. Finance reaches no dossier: it works on
+    payments (`applications.staff_views`), which carry what identifies the payer."""
+    qs = Dossier.objects.select_related("offering__session__cvec", "offering__program", "candidate")
+    if not user.is_authenticated:
+        return qs.none()
+    mine = Q(candidate=user)
+    staff = Q()
+    if user.has_perm(ADMISSIONS_OFFICE):
+        office = Q(pk__isnull=False)
+        if user.institution_id:
+            office &= Q(offering__session__institution_id=user.institution_id)
+        staff |= office
+    if user.has_perm(PROGRAM_DIRECTOR):
+        # Directors read the dossiers of their own programs once the office found them complete.
+        staff |= Q(offering__program__directors=user) & ~Q(status__in=NOT_YET_FOR_DIRECTORS)
+    if user.has_perm(JURY_MEMBER):
+        # Jury members read the dossiers presented to the sittings they sit on.
+        staff |= Q(sitting__members=user) | Q(sitting__president=user)
+    if staff:
+        mine |= staff & ~never_submitted()
+    return qs.filter(pk__in=Dossier.objects.filter(mine).values("pk"))
 
 
 def get_dossier_for_user(user: Any, pk: Any) -> Dossier:

@@ -211,11 +211,51 @@ def document_upload(
                 "replaces": [e.pk for e in earlier],
             },
         )
+        _history_prune(dossier=dossier, document_type=document_type, by=by)
     except BaseException:
         # The row will not exist: the stored bytes must not linger without it.
         doc.file.delete(save=False)
         raise
     return doc
+
+
+def _history_prune(*, dossier: Dossier, document_type: DocumentType, by: Any) -> None:
+    """Keep the DOCUMENT_HISTORY_MAX most recently replaced files of a document (issue 6 item 6);
+    delete the older ones. Their bytes go after commit: a rolled-back upload loses nothing."""
+    dropped = list(
+        dossier.files.filter(document_type=document_type, superseded_at__isnull=False).order_by(
+            "-superseded_at", "-uploaded_at", "-id"
+        )[max(settings.DOCUMENT_HISTORY_MAX, 0) :]
+    )
+    if not dropped:
+        return
+    audit_record(
+        actor=by,
+        action="document.history.pruned",
+        obj=dossier,
+        data={
+            "document": document_type.code,
+            "limit": settings.DOCUMENT_HISTORY_MAX,
+            "files": [
+                {
+                    "file": f.pk,
+                    "role": f.role,
+                    "name": f.original_name,
+                    "sha256": f.sha256,
+                    "verdict": f.verdict,
+                }
+                for f in dropped
+            ],
+        },
+    )
+    DocumentFile.objects.filter(pk__in=[f.pk for f in dropped]).delete()
+    storage_names = [(f.file.storage, str(f.file.name)) for f in dropped]
+
+    def delete_bytes() -> None:
+        for storage, name in storage_names:
+            storage.delete(name)
+
+    transaction.on_commit(delete_bytes)
 
 
 @transaction.atomic

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from admission.selectors import decision_or_none
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
-from applications.models import Dossier
+from applications.models import DocumentFile, Dossier
 from applications.progress import next_step, progress_steps
 from catalog import rules as deadlines
 from catalog.models import Offering
@@ -156,17 +156,40 @@ def dossier_documents(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def document_download(request: HttpRequest, pk: int, file_pk: int) -> FileResponse:
-    doc = selectors.get_document_for_user(request.user, pk, file_pk)
+    return document_response(selectors.get_document_for_user(request.user, pk, file_pk), inline=False)
+
+
+# The extension of the type checked by content at upload, whatever name the file came with.
+CHECKED_SUFFIX = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def document_response(doc: DocumentFile, *, inline: bool) -> FileResponse:
+    """The one way an uploaded file leaves the platform, to candidates and staff alike (issue 6
+    item 5): the checked type and its extension, `nosniff`, never cached, and either a download or an
+    inline view under a sandbox. The caller has checked access (convention 9)."""
+    suffix = CHECKED_SUFFIX.get(doc.content_type)
+    if suffix is None:
+        raise Http404  # nothing but a checked type is ever served
     try:
         handle = doc.file.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    suffix = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}[doc.content_type]
-    name = doc.original_name if doc.original_name.lower().endswith(suffix) else f"{doc.original_name}{suffix}"
-    response = FileResponse(handle, as_attachment=True, filename=name, content_type=doc.content_type)
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    stem = doc.original_name
+    name = stem if stem.lower().endswith(suffix) else f"{stem}{suffix}"
+    response = FileResponse(handle, as_attachment=not inline, filename=name, content_type=doc.content_type)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
+    if inline and doc.content_type == "application/pdf":
+        # Browsers refuse to run their PDF viewer in a sandboxed document (no sandbox token lifts it),
+        # so an inline PDF gets the strictest policy the viewer works under: nothing of the file's
+        # own may load or run (default-src 'none'), only the viewer's frame and styles.
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; object-src 'self'; img-src 'self'; style-src 'unsafe-inline'"
+        )
+    else:
+        response["Content-Security-Policy"] = (
+            "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
+        )
     return response
 
 

@@ -15,6 +15,17 @@ class AuditEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    institution = models.ForeignKey(
+        "catalog.Institution",
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # never SET_NULL: the trail is never updated (trigger on PostgreSQL)
+        related_name="+",
+        help_text=_(
+            "The institution the recorded object belongs to; empty for accounts that belong to none."
+        ),
+    )
     action = models.CharField(_("action"), max_length=64)
     object_type = models.CharField(_("object type"), max_length=64)
     object_id = models.CharField(_("object id"), max_length=64)

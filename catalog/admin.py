@@ -1,10 +1,12 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from catalog.models import AdmissionSession, Campus, CvecRate, DocumentType, Institution, Offering, Program
-from cursus.admin_scope import InstitutionScopedAdmin
+from cursus.admin_scope import InstitutionScopedAdmin, InstitutionScopedInline
+from cursus.institutions import user_scope
 
 
-class CampusInline(admin.TabularInline):
+class CampusInline(InstitutionScopedInline):
     model = Campus
     extra = 0
 
@@ -13,6 +15,11 @@ class CampusInline(admin.TabularInline):
 class InstitutionAdmin(InstitutionScopedAdmin):
     institution_lookup = "pk"
     list_display = ["name", "short_name", "email", "bank_iban"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # a new institution would be outside the scope of whoever creates it (I17)
+        return user_scope(request.user) is None and super().has_add_permission(request)
+
     inlines = [CampusInline]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "address", "phone", "email", "logo"]}),
@@ -56,16 +63,18 @@ class CampusAdmin(InstitutionScopedAdmin):
 
 @admin.register(CvecRate)
 class CvecRateAdmin(admin.ModelAdmin):
+    """National rates shared by every institution: for unscoped staff only (ScopedAdminSite)."""
+
     list_display = ["academic_year", "amount"]
 
 
-class OfferingInline(admin.TabularInline):
+class OfferingInline(InstitutionScopedInline):
     model = Offering
     extra = 0
     autocomplete_fields = ["program"]
 
 
-class DocumentTypeInline(admin.TabularInline):
+class DocumentTypeInline(InstitutionScopedInline):
     model = DocumentType
     extra = 0
     fields = ["position", "code", "label_fr", "label_en", "requirement", "programs"]

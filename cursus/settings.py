@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from cursus.env import env_bool, env_int, env_list, env_str
@@ -10,19 +11,21 @@ from cursus.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-DEBUG = env_bool("DEBUG", True)
+# Off unless set: `make run` and `make test` set DEBUG=1 for the demo and the suite.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off (production). For the demo use `make run`, "
+            "which sets DEBUG=1."
+        )
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "cursus.admin_apps.CursusAdminConfig",  # django.contrib.admin with the institution-scoped site (I17)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -31,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_tasks_db",
     "cursus",
     "audit",
@@ -39,10 +43,12 @@ INSTALLED_APPS = [
     "notifications",
     "applications",
     "admission",
+    "privacy",
 ]
 
 MIDDLEWARE = [
     "cursus.uploads.UploadNamesMiddleware",
+    "cursus.uploads.UploadLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -51,8 +57,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "accounts.middleware.NoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "cursus.urls"
@@ -119,8 +127,43 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"signup": "accounts.adapter.CursusSignupForm"}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env_str("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http")
+# Same page and same work whether the email is known or not (no account enumeration).
+ACCOUNT_PREVENT_ENUMERATION = True
+# The owner hears of every change of password, email or second factor.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+
+# Two-factor authentication (allauth MFA): required for every staff role and the superuser before
+# any staff screen (accounts.middleware.StaffSessionMiddleware); candidates may turn it on.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Cursus")
+MFA_RECOVERY_CODE_COUNT = 10
+# Pages under these prefixes are staff screens: a second factor first.
+STAFF_PATH_PREFIXES = ["/gestion/", "/admin/"]
+# Staff sessions end after this idle time and this total time; candidates keep SESSION_COOKIE_AGE.
+STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
+
+# One cache shared by every process (login throttling counters live there): the database by default,
+# Redis when CACHE_URL says redis://…
+CACHE_URL = env_str("CACHE_URL", "db://cursus_cache")
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL.startswith("db://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": CACHE_URL.removeprefix("db://") or "cursus_cache",
+        }
+    }
+elif CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("CACHE_URL must be db://<table>, redis://host:port/db or locmem://")
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("French")), ("en", _("English"))]
@@ -139,6 +182,20 @@ MEDIA_URL = "/media-not-served/"
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
+# A file is cut while it streams, as soon as it passes UPLOAD_MAX_BYTES (issue 6 item 6).
+FILE_UPLOAD_HANDLERS = [
+    "cursus.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Replaced files kept per document of a dossier; older ones are deleted (issue 6 item 6).
+DOCUMENT_HISTORY_MAX = env_int("DOCUMENT_HISTORY_MAX", 5)
+# GDPR (issue 6 item 7): the files and personal data of candidates not admitted are erased this many
+# days after the end of their session's campaign (deadline or last jury sitting, whichever is later).
+PRIVACY_FILE_RETENTION_DAYS = env_int("PRIVACY_FILE_RETENTION_DAYS", 92)
+# Audit rows are kept this many days (default 10 years), then deleted by audit_purge_expired; the
+# PostgreSQL trigger lets nothing else delete or change them (issue 6 item 7).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 3653)
 
 # Email (Django 6.1 MAILERS). Default: printed on the console.
 EMAIL_MODE = env_str("EMAIL_MODE", "console")  # console | smtp | file
@@ -166,10 +223,13 @@ elif EMAIL_MODE == "file":
         }
     }
 elif EMAIL_MODE == "console":
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "EMAIL_MODE=console prints emails (password-reset links included) to the log: it is for "
+            "the demo only. With DEBUG=0 set EMAIL_MODE=smtp (and EMAIL_HOST…) or EMAIL_MODE=file."
+        )
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 else:
-    from django.core.exceptions import ImproperlyConfigured
-
     raise ImproperlyConfigured("EMAIL_MODE must be console, smtp or file")
 
 # Background work: django.tasks with a durable database queue (run `manage.py db_worker`).
@@ -182,12 +242,22 @@ TASKS = {
     }
 }
 
-SESSION_COOKIE_AGE = 14 * 24 * 3600
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
+# Written when it changes, not on every request (convention 25); staff timeouts are checked on the
+# server (accounts.middleware.StaffSessionMiddleware).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Behind a TLS-terminating proxy: HTTPS redirect, HSTS and the proxy's forwarded-protocol header.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+_proxy_header = env_str("SECURE_PROXY_SSL_HEADER", "")  # e.g. HTTP_X_FORWARDED_PROTO
+if _proxy_header:
+    SECURE_PROXY_SSL_HEADER = (_proxy_header, "https")
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,10 @@ from admission import views as adm
 from applications import staff_views
 from applications import views as app_views
 from catalog import views as catalog_views
+from privacy import views as privacy_views
+
+# The admin signs in through the site's login: same throttling, same second factor (issue 6 §2).
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
@@ -61,6 +66,11 @@ urlpatterns = [
     path("gestion/frais/", staff_views.fee_payments, name="fee_payments"),
     path("gestion/frais/<int:pk>/confirmer/", staff_views.fee_payment_confirm, name="fee_payment_confirm"),
     path("gestion/frais/<int:pk>/introuvable/", staff_views.fee_payment_reject, name="fee_payment_reject"),
+    # GDPR (issue 6 item 7): no id in these URLs, only the signed-in person's own data.
+    path("confidentialite/", privacy_views.privacy_notice, name="privacy_notice"),
+    path("mes-donnees/", privacy_views.my_data, name="my_data"),
+    path("mes-donnees/export.zip", privacy_views.my_data_export, name="my_data_export"),
+    path("mes-donnees/effacement/", privacy_views.my_data_erase, name="my_data_erase"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

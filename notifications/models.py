@@ -26,6 +26,15 @@ class OutgoingEmail(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     related_object = models.CharField(_("about"), max_length=100, blank=True)
+    institution = models.ForeignKey(
+        "catalog.Institution",
+        verbose_name=_("institution"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The institution the email is about; empty for account emails."),
+    )
 
     class Meta:
         verbose_name = _("outgoing email")

@@ -3,16 +3,18 @@
 import datetime as dt
 import io
 import os
+import time
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import roles_ensure_groups
+from accounts.services import mfa_give_totp, roles_ensure_groups
 from admission.services import sittings_install_defaults
 from applications import services
 from applications.demo import demo_session, tiny_pdf
@@ -26,11 +28,57 @@ from catalog.services import catalog_install_defaults
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 PASSWORD = "Sésame-ouvre-toi-42"
-PNG_BYTES = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
-    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
-)
-JPEG_BYTES = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00\xff\xd9"
+
+
+def _image(fmt: str) -> bytes:
+    """A small real image: uploads must decode (issue 6 §6)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(out, fmt)
+    return out.getvalue()
+
+
+PNG_BYTES = _image("PNG")
+JPEG_BYTES = _image("JPEG")
+
+
+class SecondFactorClient(Client):
+    """Django's test client whose ``login``/``force_login`` of a staff member also passes the second
+    factor, as the real sign-in does after an authenticator code (that flow itself is proven in
+    tests/test_security.py). Candidates are logged in as they are. Use ``Client()`` for a raw session."""
+
+    def login(self, **credentials: Any) -> bool:
+        ok = super().login(**credentials)
+        if ok:
+            self._pass_second_factor()
+        return ok
+
+    def force_login(self, user: Any, backend: str | None = None) -> None:
+        super().force_login(user, backend)
+        self._pass_second_factor()
+
+    def _pass_second_factor(self) -> None:
+        from accounts.selectors import is_staff_member
+        from accounts.services import mfa_give_totp
+
+        session = self.session
+        user = User.objects.get(pk=session["_auth_user_id"])
+        if not is_staff_member(user):
+            return
+        authenticator = mfa_give_totp(user=user)
+        now = time.time()
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": now, "email": user.email},
+            {"method": "mfa", "at": now, "type": "totp", "id": authenticator.pk},
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+
+
+@pytest.fixture
+def client() -> Client:
+    return SecondFactorClient()
 
 
 @pytest.fixture(autouse=True)
@@ -66,6 +114,8 @@ def make_user(email: str, *, group: str | None = None, language: str = "fr", **e
         user.groups.add(Group.objects.get(name=group))
         user.is_staff = True
         user.save()
+        # Staff have an authenticator app (issue 6 §2); tests/test_security.py covers staff without one.
+        mfa_give_totp(user=user)
     return user
 
 

@@ -1,52 +1,151 @@
-"""Each role sees only what it needs: another person's dossier or document is a 404 by every URL."""
+"""Each role sees only what it needs (SPEC §0, issue 6 item 4): one table states every role's reach on
+every URL that takes an id and every staff list; another person's dossier or document is a 404."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from admission.models import Interview
 from applications import services
 from applications.models import Dossier, FeePayment
 from tests.conftest import PASSWORD
 
 # Public pages that take an id: published catalogue data only.
 PUBLIC = {"session_detail"}
-# Every project URL that takes an id, with the kwargs to reach the owner's object.
-CASES: dict[str, Any] = {
-    "dossier_detail": lambda d, f: {"pk": d.pk},
-    "dossier_section": lambda d, f: {"pk": d.pk, "section": "identity"},
-    "dossier_documents": lambda d, f: {"pk": d.pk},
-    "document_download": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
-    "dossier_fee": lambda d, f: {"pk": d.pk},
-    "dossier_submit": lambda d, f: {"pk": d.pk},
-    "interview_respond": lambda d, f: {"pk": d.pk, "interview_pk": d.interviews.get().pk},
-    "decision_letter": lambda d, f: {"pk": d.pk},
-    "dossier_withdraw": lambda d, f: {"pk": d.pk},
-}
-POST_ONLY = {"dossier_submit", "interview_respond", "dossier_withdraw"}
 
-# Staff URLs that take an id: kwargs from the dossier and its file.
-STAFF_CASES: dict[str, Any] = {
-    "staff_dossier": lambda d, f: {"pk": d.pk},
-    "staff_document_view": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
-    "document_verdict": lambda d, f: {"pk": d.pk, "file_pk": f.pk},
-    "dossier_complete": lambda d, f: {"pk": d.pk},
-    "dossier_incomplete": lambda d, f: {"pk": d.pk},
-    "opinion_give": lambda d, f: {"pk": d.pk},
-    "interview_propose": lambda d, f: {"pk": d.pk},
-    "interview_notes": lambda d, f: {"pk": d.pk, "interview_pk": d.interviews.get().pk},
-    "dossier_move": lambda d, f: {"pk": d.pk},
-    "dossier_international": lambda d, f: {"pk": d.pk},
-    "director_export": lambda d, f: {"program_pk": d.offering.program_id},
-    "sitting_detail": lambda d, f: {"pk": d.sitting_id},
-    "decision_record": lambda d, f: {"pk": d.sitting_id, "dossier_pk": d.pk},
-    "sitting_close": lambda d, f: {"pk": d.sitting_id},
-    "sitting_minutes": lambda d, f: {"pk": d.sitting_id},
+# SPEC §0 and issue 6 item 4, as ONE table: each role's reach on every URL that takes an id and on
+# every staff list, for the dossier of `owned` (submitted, checked, given an opinion, decided in a
+# closed sitting, with an interview and a confirmed fee). Each cell is "GET/POST" (POST with
+# plausible form data). 302 for anonymous is the login page; 302 for a signed-in person is the
+# action's own answer (done or refused with a message); 405 a method the URL does not take.
+# A new URL that takes an id, or a new staff list, fails `test_every_id_taking_url_has_a_row` until
+# it has a row here.
+ROLES = (
+    "anonymous",
+    "owner",
+    "other_candidate",
+    "office",
+    "finance",
+    "director",
+    "director_other",
+    "juror",
+    "lone_juror",
+)
+# fmt: off
+REACH: dict[str, tuple[str, ...]] = {
+    # url name               anonymous  owner      other      office     finance    director   dir_other  juror      lone_juror
+    "dossier_detail":        ("302/302", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "dossier_section":       ("302/302", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "dossier_documents":     ("302/302", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "document_download":     ("302/302", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "dossier_fee":           ("302/302", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "dossier_submit":        ("302/302", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "interview_respond":     ("302/302", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "decision_letter":       ("302/302", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "dossier_withdraw":      ("302/302", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "staff_dossier":         ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "staff_document_view":   ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "document_verdict":      ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "dossier_complete":      ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "dossier_incomplete":    ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "opinion_give":          ("302/302", "405/404", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404"),
+    "interview_propose":     ("302/302", "405/404", "405/404", "405/302", "405/404", "405/302", "405/404", "405/404", "405/404"),
+    "interview_notes":       ("302/302", "405/404", "405/404", "405/302", "405/404", "405/302", "405/404", "405/404", "405/404"),
+    "dossier_move":          ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "dossier_international": ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "director_export":       ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404"),
+    "sitting_detail":        ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "404/404"),
+    "decision_record":       ("302/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/302", "405/404"),
+    "sitting_close":         ("302/302", "404/404", "404/404", "200/302", "404/404", "404/404", "404/404", "200/302", "404/404"),
+    "sitting_minutes":       ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "404/404"),
+    "fee_payment_confirm":   ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    "fee_payment_reject":    ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    # staff lists
+    "office_queue":          ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "director_list":         ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "200/200", "404/404", "404/404"),
+    "sittings":              ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "200/200"),
+    "fee_payments":          ("302/302", "404/404", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "404/404"),
 }
+# fmt: on
 
-# Finance-only URLs that take a payment id.
-FINANCE_CASES = ["fee_payment_confirm", "fee_payment_reject"]
+
+@dataclass
+class Subject:
+    dossier: Dossier
+    file: Any
+    interview: Any
+    payment: FeePayment
+    sitting_id: int | None
+
+
+# How each URL of the table reaches the subject's objects.
+KWARGS: dict[str, Callable[[Subject], dict[str, Any]]] = {
+    "dossier_detail": lambda s: {"pk": s.dossier.pk},
+    "dossier_section": lambda s: {"pk": s.dossier.pk, "section": "identity"},
+    "dossier_documents": lambda s: {"pk": s.dossier.pk},
+    "document_download": lambda s: {"pk": s.dossier.pk, "file_pk": s.file.pk},
+    "dossier_fee": lambda s: {"pk": s.dossier.pk},
+    "dossier_submit": lambda s: {"pk": s.dossier.pk},
+    "interview_respond": lambda s: {"pk": s.dossier.pk, "interview_pk": s.interview.pk},
+    "decision_letter": lambda s: {"pk": s.dossier.pk},
+    "dossier_withdraw": lambda s: {"pk": s.dossier.pk},
+    "staff_dossier": lambda s: {"pk": s.dossier.pk},
+    "staff_document_view": lambda s: {"pk": s.dossier.pk, "file_pk": s.file.pk},
+    "document_verdict": lambda s: {"pk": s.dossier.pk, "file_pk": s.file.pk},
+    "dossier_complete": lambda s: {"pk": s.dossier.pk},
+    "dossier_incomplete": lambda s: {"pk": s.dossier.pk},
+    "opinion_give": lambda s: {"pk": s.dossier.pk},
+    "interview_propose": lambda s: {"pk": s.dossier.pk},
+    "interview_notes": lambda s: {"pk": s.dossier.pk, "interview_pk": s.interview.pk},
+    "dossier_move": lambda s: {"pk": s.dossier.pk},
+    "dossier_international": lambda s: {"pk": s.dossier.pk},
+    "director_export": lambda s: {"program_pk": s.dossier.offering.program_id},
+    "sitting_detail": lambda s: {"pk": s.sitting_id},
+    "decision_record": lambda s: {"pk": s.sitting_id, "dossier_pk": s.dossier.pk},
+    "sitting_close": lambda s: {"pk": s.sitting_id},
+    "sitting_minutes": lambda s: {"pk": s.sitting_id},
+    "fee_payment_confirm": lambda s: {"pk": s.payment.pk},
+    "fee_payment_reject": lambda s: {"pk": s.payment.pk},
+    "office_queue": lambda s: {},
+    "director_list": lambda s: {},
+    "sittings": lambda s: {},
+    "fee_payments": lambda s: {},
+}
+# Every field any form of the table reads, with a plausible value.
+POST_DATA = {
+    "last_name": "Pirate",
+    "outcome": "refused",
+    "verdict": "refused",
+    "reason": "x",
+    "notes": "x",
+    "missing": "x",
+    "value": "yes",
+    "favourable": "False",
+    "comment": "x",
+    "booked_on": "2025-01-01",
+    "note": "x",
+    "answer": "confirm",
+}
+# What does not open a dossier by its id. Every other URL of the table does, and a draft must open by
+# none of them to anyone but its candidate. `decision_record` gives the same message for any dossier
+# that is not on its sitting's screen (issue 6 item 9), whatever it is, so it reveals nothing.
+NOT_BY_DOSSIER_ID = {
+    "director_export",
+    "sitting_detail",
+    "sitting_close",
+    "sitting_minutes",
+    "decision_record",
+    "fee_payment_confirm",
+    "fee_payment_reject",
+    "office_queue",
+    "director_list",
+    "sittings",
+    "fee_payments",
+}
+DOSSIER_URLS = sorted(set(KWARGS) - NOT_BY_DOSSIER_ID)
 
 
 def _walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
@@ -71,12 +170,32 @@ def id_taking_url_names() -> set[str]:
     return names
 
 
-def test_every_id_taking_url_has_an_access_test() -> None:
-    """A new URL that takes an id fails here until it is added to CASES (or PUBLIC)."""
-    covered = set(CASES) | set(FINANCE_CASES) | set(STAFF_CASES)
-    untested = id_taking_url_names() - covered - PUBLIC
-    assert not untested, f"add access cases for: {sorted(untested)}"
-    assert covered <= id_taking_url_names()
+def staff_list_url_names() -> set[str]:
+    return {
+        pattern.name or route
+        for route, pattern in _walk(get_resolver().url_patterns)
+        if route.startswith("gestion/") and "<" not in route
+    }
+
+
+def test_every_id_taking_url_has_a_row() -> None:
+    """A new URL that takes an id, or a new staff list, fails here until REACH has its row."""
+    needed = (id_taking_url_names() - PUBLIC) | staff_list_url_names()
+    assert not needed - set(REACH), f"add rows to REACH for: {sorted(needed - set(REACH))}"
+    assert set(REACH) <= needed | staff_list_url_names(), sorted(set(REACH) - needed)
+    assert set(KWARGS) == set(REACH)
+    assert all(len(cells) == len(ROLES) for cells in REACH.values())
+
+
+def _person(role: str, subject: Subject, request: Any) -> Any:
+    from tests.conftest import make_user
+
+    if role == "owner":
+        return subject.dossier.candidate
+    if role == "lone_juror":
+        return make_user("lone.juror@example.org", group="Jury members")
+    fixture = {"director": "director_be", "juror": "sitting_member"}.get(role, role)
+    return request.getfixturevalue(fixture)
 
 
 @pytest.fixture
@@ -93,62 +212,79 @@ def owned(at_jury: Dossier, sitting_member: Any, office: Any) -> tuple[Dossier, 
     return at_jury, at_jury.files.first()
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_other_candidate_gets_404(
-    client: Any, owned: tuple[Dossier, Any], other_candidate: Any, name: str
+@pytest.fixture
+def subject(owned: tuple[Dossier, Any]) -> Subject:
+    dossier, f = owned
+    return Subject(
+        dossier, f, dossier.interviews.get(), FeePayment.objects.get(dossier=dossier), dossier.sitting_id
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_issue6_4_each_role_reaches_what_the_table_says(
+    client: Any, subject: Subject, request: Any, role: str
 ) -> None:
-    dossier, f = owned
-    url = reverse(name, kwargs=CASES[name](dossier, f))
-    client.login(email=other_candidate.email, password=PASSWORD)
-    assert client.get(url).status_code in {404, 405}
-    assert client.post(url, {"last_name": "Pirate"}).status_code == 404
-    dossier.refresh_from_db()
-    assert dossier.last_name != "Pirate"
+    """SPEC §0, issue 6 item 4: every URL of REACH, GET then POST, as this role."""
+    if role != "anonymous":
+        assert client.login(email=_person(role, subject, request).email, password=PASSWORD)
+    column = ROLES.index(role)
+    expected, got = {}, {}
+    for name in sorted(REACH):
+        url = reverse(name, kwargs=KWARGS[name](subject))
+        get = client.get(url)
+        post = client.post(url, POST_DATA)
+        expected[name] = REACH[name][column]
+        got[name] = f"{get.status_code}/{post.status_code}"
+        if role == "anonymous":
+            assert get["Location"].startswith(reverse("account_login")), name
+    assert got == expected
+    subject.dossier.refresh_from_db()
+    assert subject.dossier.last_name != "Pirate" and subject.dossier.status == "admitted"
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_director_of_another_program_gets_404(
-    client: Any, owned: tuple[Dossier, Any], director_other: Any, name: str
+@pytest.mark.parametrize("withdrawn", [False, True], ids=["draft", "withdrawn_before_submitting"])
+def test_issue6_4_no_staff_role_opens_a_draft(
+    client: Any, subject: Subject, open_session: Any, request: Any, withdrawn: bool
 ) -> None:
-    dossier, f = owned
-    url = reverse(name, kwargs=CASES[name](dossier, f))
-    client.login(email=director_other.email, password=PASSWORD)
-    assert client.get(url).status_code in {404, 405}
-    assert client.post(url).status_code == 404
+    """A dossier never submitted (a draft, or withdrawn before it ever was) is the candidate's alone:
+    404 for every other role by every URL that takes its id; the owner still reads it."""
+    from applications.services import dossier_open, dossier_withdraw
+    from tests.conftest import fill_dossier, make_user, offering
 
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_anonymous_is_sent_to_log_in(client: Any, owned: tuple[Dossier, Any], name: str) -> None:
-    dossier, f = owned
-    url = reverse(name, kwargs=CASES[name](dossier, f))
-    response = client.get(url)
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
-
-
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_owner_reaches_their_own(client: Any, owned: tuple[Dossier, Any], name: str) -> None:
-    dossier, f = owned
-    url = reverse(name, kwargs=CASES[name](dossier, f))
-    client.login(email=dossier.candidate.email, password=PASSWORD)
-    expected = {405} if name in POST_ONLY else {200}
-    assert client.get(url).status_code in expected
+    carol = make_user("carol@example.org")
+    ready = fill_dossier(dossier_open(candidate=carol, offering=offering(open_session, "BE+")))
+    if withdrawn:
+        dossier_withdraw(dossier=ready, by=carol, reason="changed my mind")
+    Interview.objects.create(
+        dossier=ready, starts_at=subject.interview.starts_at, mode="phone", proposed_by=carol
+    )
+    draft = Subject(
+        ready,
+        ready.files.first(),
+        ready.interviews.get(),
+        FeePayment.objects.get(dossier=ready),
+        subject.sitting_id,
+    )
+    # Every staff role could otherwise reach it: its director, and a juror whose sitting it is on.
+    draft.dossier.sitting_id = subject.sitting_id
+    Dossier.objects.filter(pk=ready.pk).update(sitting_id=subject.sitting_id)
+    for role in ROLES[2:]:
+        client.logout()
+        assert client.login(email=_person(role, subject, request).email, password=PASSWORD)
+        for name in DOSSIER_URLS:
+            url = reverse(name, kwargs=KWARGS[name](draft))
+            assert client.get(url).status_code in {404, 405}, (role, name)
+            assert client.post(url, POST_DATA).status_code == 404, (role, name)
+    client.logout()
+    client.login(email=ready.candidate.email, password=PASSWORD)
+    assert client.get(reverse("dossier_detail", args=[ready.pk])).status_code == 200
+    assert client.get(reverse("document_download", args=[ready.pk, draft.file.pk])).status_code == 200
 
 
 def test_unknown_ids_are_404_not_500(client: Any, candidate: Any) -> None:
     client.login(email=candidate.email, password=PASSWORD)
     assert client.get(reverse("dossier_detail", args=[999999])).status_code == 404
     assert client.get(reverse("document_download", args=[999999, 1])).status_code == 404
-
-
-def test_office_reads_any_dossier_but_cannot_edit_it(
-    client: Any, owned: tuple[Dossier, Any], office: Any
-) -> None:
-    dossier, f = owned
-    client.login(email=office.email, password=PASSWORD)
-    assert client.get(reverse("dossier_detail", args=[dossier.pk])).status_code == 200
-    assert client.get(reverse("document_download", args=[dossier.pk, f.pk])).status_code == 200
-    assert client.get(reverse("dossier_section", args=[dossier.pk, "identity"])).status_code == 404
 
 
 def test_R2_2_director_reads_complete_dossiers_of_own_program_only(
@@ -173,21 +309,6 @@ def test_candidate_reaches_no_staff_page(client: Any, candidate: Any) -> None:
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
     assert client.get("/admin/applications/dossier/").status_code == 302
-
-
-@pytest.mark.parametrize("name", FINANCE_CASES)
-def test_finance_urls_are_404_for_everyone_but_finance(
-    client: Any, ready: Dossier, office: Any, director_other: Any, name: str
-) -> None:
-    payment = FeePayment.objects.get(dossier=ready)
-    url = reverse(name, args=[payment.pk])
-    assert client.post(url).status_code == 302 and reverse("account_login") in client.post(url)["Location"]
-    for person in (ready.candidate, office, director_other):
-        client.login(email=person.email, password=PASSWORD)
-        assert client.post(url, {"booked_on": "2025-01-01"}).status_code == 404
-    payment.refresh_from_db()
-    assert payment.status == "declared"
-    assert client.get(reverse("fee_payments")).status_code == 404
 
 
 def test_finance_confirms_a_declared_fee_with_its_booking_date(
@@ -225,6 +346,7 @@ def test_fee_list_query_count_is_constant(
             )
 
     client.login(email=finance.email, password=PASSWORD)
+    client.get(reverse("fee_payments"))  # the first page after signing in may write the session
     add(2)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("fee_payments"))
@@ -232,52 +354,6 @@ def test_fee_list_query_count_is_constant(
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("fee_payments"))
     assert len(many) == len(few)
-
-
-@pytest.mark.parametrize("name", sorted(STAFF_CASES))
-def test_staff_urls_are_404_for_the_wrong_people(
-    client: Any, owned: tuple[Dossier, Any], director_other: Any, name: str
-) -> None:
-    """A director of another program, a jury member of no sitting, the candidate themself: 404."""
-    from tests.conftest import make_user
-
-    dossier, f = owned
-    url = reverse(name, kwargs=STAFF_CASES[name](dossier, f))
-    lone_juror = make_user("lone.juror@example.org", group="Jury members")
-    for person in (director_other, lone_juror, dossier.candidate):
-        client.login(email=person.email, password=PASSWORD)
-        assert client.get(url).status_code in {404, 405}, person
-        assert (
-            client.post(
-                url, {"outcome": "refused", "verdict": "refused", "reason": "x", "notes": "x"}
-            ).status_code
-            == 404
-        ), person
-        client.logout()
-    response = client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
-
-
-@pytest.mark.parametrize(
-    ("name", "who"),
-    [
-        ("staff_dossier", "office"),
-        ("staff_dossier", "director_be"),
-        ("staff_dossier", "sitting_member"),
-        ("staff_document_view", "director_be"),
-        ("director_export", "director_be"),
-        ("sitting_detail", "sitting_member"),
-        ("sitting_detail", "office"),
-        ("sitting_minutes", "sitting_member"),
-    ],
-)
-def test_staff_urls_open_to_the_right_people(
-    client: Any, owned: tuple[Dossier, Any], request: Any, name: str, who: str
-) -> None:
-    dossier, f = owned
-    person = request.getfixturevalue(who)
-    client.login(email=person.email, password=PASSWORD)
-    assert client.get(reverse(name, kwargs=STAFF_CASES[name](dossier, f))).status_code == 200
 
 
 def test_jury_member_sees_only_the_sittings_they_sit_on(
@@ -308,11 +384,3 @@ def test_director_export_of_another_program_is_404(
         "utf-8-sig"
     )
     assert owned[0].last_name in csv_text
-
-
-@pytest.mark.parametrize("name", ["office_queue", "director_list", "sittings", "fee_payments"])
-def test_candidate_reaches_no_staff_list(client: Any, candidate: Any, name: str) -> None:
-    client.login(email=candidate.email, password=PASSWORD)
-    assert client.get(reverse(name)).status_code == 404
-    client.logout()
-    assert client.get(reverse(name)).status_code == 302

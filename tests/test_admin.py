@@ -41,9 +41,14 @@ def test_I16_capacity_is_editable(client: Any, office: Any, catalog: AdmissionSe
 
 
 def test_dossiers_are_read_only_in_the_admin(client: Any, office: Any, ready: Dossier) -> None:
+    from applications import services
+
     client.login(email=office.email, password=PASSWORD)
     assert client.get(reverse("admin:applications_dossier_changelist")).status_code == 200
     url = reverse("admin:applications_dossier_change", args=[ready.pk])
+    # a draft is the candidate's own (issue 6 §4): not even the office opens it in the admin
+    assert client.get(url).status_code == 302
+    services.dossier_submit(dossier=ready, by=ready.candidate)
     assert client.get(url).status_code == 200
     client.post(url, {"last_name": "Changé"})
     ready.refresh_from_db()

@@ -162,6 +162,27 @@ def login(page: Page, base: str, email: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").last.click()
     page.wait_for_load_state()
+    if "/2fa/authenticate" in page.url:
+        enter_second_factor(page, email)
+
+
+def enter_second_factor(page: Page, email: str) -> None:
+    """Type the code the person's authenticator app shows now (staff need one, issue 6 §2)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.core.cache import cache
+
+    from accounts.models import User
+    from accounts.services import mfa_current_code
+
+    user = User.objects.get(email=email)
+    code = mfa_current_code(user=user)
+    # A code is accepted once; the same person signing in twice within 30 s in a test needs it again.
+    totp = TOTP(Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP))
+    cache.delete(totp._get_used_cache_key(code))
+    page.locator("input[name=code]").fill(code)
+    page.locator("form:has(input[name=code]) button[type=submit]").first.click()
+    page.wait_for_load_state()
 
 
 def test_admission_journey_in_chromium(

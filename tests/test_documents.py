@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from applications import services
 from applications.demo import tiny_pdf
@@ -12,7 +13,9 @@ from applications.models import DocumentFile, Dossier
 from applications.selectors import document_slots, dossier_checklist
 from catalog.models import DocumentType
 from cursus.errors import DomainError
-from tests.conftest import JPEG_BYTES, PASSWORD, PNG_BYTES, fill_dossier
+from cursus.uploads import too_large_message
+from tests.conftest import PASSWORD, fill_dossier
+from tests.test_upload_limits import REAL_JPEG, REAL_PNG
 
 HTML = b"<!DOCTYPE html><html><script>alert(1)</script></html>"
 
@@ -56,8 +59,8 @@ def upload(
     ("name", "data", "ctype"),
     [
         ("cv.pdf", tiny_pdf("cv"), "application/pdf"),
-        ("cv.png", PNG_BYTES, "image/png"),
-        ("photo.JPG", JPEG_BYTES, "image/jpeg"),
+        ("cv.png", REAL_PNG, "image/png"),  # images must decode (issue 6 item 6)
+        ("photo.JPG", REAL_JPEG, "image/jpeg"),
     ],
 )
 def test_pdf_png_jpeg_accepted_by_content(
@@ -99,7 +102,10 @@ def test_oversize_file_refused(client: Any, draft: Dossier, settings: Any) -> No
     upload(client, draft, "cv", "good.pdf", tiny_pdf("ok"))
     big = tiny_pdf("big") + b"%" * 2000
     response = upload(client, draft, "cv", "big.pdf", big)
-    assert "trop volumineux" in response.content.decode()
+    # cut while it streams, before any check of its content (issue 6 item 6)
+    assert response.status_code == 413
+    with translation.override("fr"):
+        assert too_large_message() in response.content.decode()
     assert (
         DocumentFile.objects.filter(dossier=draft, superseded_at__isnull=True).get().original_name
         == "good.pdf"

@@ -14,3 +14,7 @@ class Command(BaseCommand):
         for email, _first, _last, group, _su in STAFF:
             self.stdout.write(f"  {email:28} {DEMO_PASSWORD}  {group or 'superuser (back office)'}")
         self.stdout.write(f"  {CANDIDATE_EMAIL:28} {DEMO_PASSWORD}  candidate\n")
+        self.stdout.write(
+            "  Staff accounts sign in with a second factor (authenticator app). For the demo, get the\n"
+            "  current 6-digit code of an account with:  .venv/bin/python manage.py demo_code office@cursus.demo\n"
+        )

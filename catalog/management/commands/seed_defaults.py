@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand
 from accounts.services import roles_ensure_groups
 from admission.services import sittings_install_defaults
 from catalog.services import catalog_install_defaults
+from privacy.services import privacy_notice_install_defaults
 
 
 class Command(BaseCommand):
@@ -12,4 +13,5 @@ class Command(BaseCommand):
         session = catalog_install_defaults()
         roles_ensure_groups()
         sittings_install_defaults(session)
+        privacy_notice_install_defaults(session.institution)
         self.stdout.write(self.style.SUCCESS(f"Defaults ready: {session}"))
