@@ -42,7 +42,7 @@ demo: migrate
 
 # Serve the demo: the worker runs beside the web server and stops with it.
 run: demo
-	@$(PY) manage.py print_demo_accounts
+	@PORT=$(PORT) $(PY) manage.py print_demo_accounts
 	@trap 'kill 0' EXIT; \
 	$(PY) manage.py db_worker --no-reload --interval 1 & \
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)

@@ -89,9 +89,11 @@ class StaffSessionMiddleware:
 
         if not request.path.startswith(self.prefixes):
             return None
-        if session_passed_second_factor(request):
-            return None
+        # Both, on every staff page: an authenticator removed since (by an administrator, after a lost
+        # device) sends the person to set up a new one, even in a session that had passed the old one.
         if has_second_factor(request.user):
+            if session_passed_second_factor(request):
+                return None
             # An authenticator exists but this session never passed it: sign in again, through it.
             logout(request)
             messages.info(request, _("Please sign in again with your second factor."))

@@ -40,6 +40,8 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
             "audit.view_auditevent",
             "privacy.view_privacynotice",
             "privacy.change_privacynotice",
+            "privacy.view_accessibilitystatement",
+            "privacy.change_accessibilitystatement",
         ],
     ),
     "Program directors": ("program_director", []),

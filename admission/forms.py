@@ -25,6 +25,15 @@ class OpinionForm(forms.Form):
         required=False,
     )
 
+    no_interview = forms.BooleanField(
+        label=_("No interview is needed: cancel the proposed one (the candidate is told)"), required=False
+    )
+
+    def __init__(self, *args: Any, pending_interview: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not pending_interview:
+            del self.fields["no_interview"]  # asked only while an interview is only proposed
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get("favourable") is False and not (data.get("comment") or "").strip():
@@ -59,7 +68,9 @@ class InterviewNotesForm(forms.Form):
 
 class IncompleteForm(forms.Form):
     missing = forms.CharField(
-        label=_("What is missing (one item a line)"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Anything else the candidate must fix (one item a line)"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,  # refused documents are sent with their reasons without being retyped
     )
 
 
@@ -74,6 +85,11 @@ class MoveForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Decision"), choices=Outcome.choices)
+    # No outcome is preselected (issue 7 item 2): an empty choice first, refused as "choose one".
+    outcome = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[("", _("— choose a decision —")), *Outcome.choices],
+        error_messages={"required": _("Choose a decision.")},
+    )
     waitlist_rank = forms.IntegerField(label=_("Rank"), min_value=1, required=False)
     comment = forms.CharField(label=_("Comment"), required=False, max_length=1000)

@@ -1,7 +1,10 @@
 """Review and admission: opinions, interviews, jury sittings and decisions (R2.2–R2.7, I3–I6)."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -102,6 +105,11 @@ class JurySitting(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    close_reason = models.TextField(
+        _("reason for closing before the date"),
+        blank=True,
+        help_text=_("Required when the sitting is closed before its date (convention 26)."),
+    )
 
     class Meta:
         verbose_name = _("jury sitting")
@@ -114,6 +122,11 @@ class JurySitting(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.status == SittingStatus.CLOSED
+
+    @property
+    def closed_on(self) -> dt.date | None:
+        """The Paris day the sitting actually closed: the date its letters and minutes state."""
+        return timezone.localdate(self.closed_at) if self.closed_at else None
 
 
 class Outcome(models.TextChoices):

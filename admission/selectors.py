@@ -1,16 +1,18 @@
 """What the review and jury screens read, in a constant number of queries (convention 16)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
-from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Opinion
+from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Opinion, SittingStatus
 from applications.models import Dossier, DossierStatus
-from applications.selectors import never_submitted
-from catalog.models import Offering, Program
+from applications.selectors import dossier_search, filter_fee_state, never_submitted
+from catalog.models import AdmissionSession, Offering, Program
 
 DIRECTOR_STATUSES = (
     DossierStatus.COMPLETE,
@@ -28,6 +30,8 @@ SORTS = {
     "submitted": ("submitted_at",),
     "-submitted": ("-submitted_at",),
     "status": ("status", "last_name"),
+    # the director's list: the current session first, then the oldest submission (issue 7 item 5)
+    "session": ("-offering__session__opens_on", "submitted_at"),
 }
 
 
@@ -38,15 +42,22 @@ def _staff_dossiers() -> QuerySet[Dossier]:
 
 
 def office_queue(
-    user: Any, *, status: str = "submitted", q: str = "", program: str = "", sort: str = "submitted"
+    user: Any,
+    *,
+    status: str = "submitted",
+    q: str = "",
+    program: str = "",
+    sort: str = "submitted",
+    session: str = "",
+    fee: str = "",
 ) -> QuerySet[Dossier]:
     if not user.has_perm(ADMISSIONS_OFFICE):
         raise Http404
     # Drafts are the candidate's own business until submitted (issue 6 item 4): counted, never listed.
     qs = _office_scope(user, _staff_dossiers()).exclude(never_submitted())
     if status == LATE:
-        return _filter(qs.filter(late_after_flag_change=True), status="all", q=q, program=program, sort=sort)
-    return _filter(qs, status=status, q=q, program=program, sort=sort)
+        qs, status = qs.filter(late_after_flag_change=True), "all"
+    return _filter(qs, status=status, q=q, program=program, sort=sort, session=session, fee=fee)
 
 
 # The office queue's filter for dossiers submitted after the deadline their flag now gives them.
@@ -77,27 +88,105 @@ def director_programs(user: Any) -> list[Program]:
 
 
 def director_dossiers(
-    user: Any, *, status: str = "", q: str = "", program: str = "", sort: str = "submitted"
+    user: Any,
+    *,
+    status: str = "",
+    q: str = "",
+    program: str = "",
+    sort: str = "submitted",
+    session: str = "",
+    fee: str = "",
 ) -> QuerySet[Dossier]:
     if not user.has_perm(PROGRAM_DIRECTOR):
         raise Http404
     qs = _staff_dossiers().filter(offering__program__directors=user, status__in=DIRECTOR_STATUSES)
-    return _filter(qs, status=status, q=q, program=program, sort=sort)
+    return _filter(qs, status=status, q=q, program=program, sort=sort, session=session, fee=fee)
 
 
-def _filter(qs: QuerySet[Dossier], *, status: str, q: str, program: str, sort: str) -> QuerySet[Dossier]:
+# What the director's list opens on: dossiers complete and awaiting their opinion (issue 7 item 5).
+DIRECTOR_WAITING = DossierStatus.COMPLETE
+
+
+def _filter(
+    qs: QuerySet[Dossier], *, status: str, q: str, program: str, sort: str, session: str = "", fee: str = ""
+) -> QuerySet[Dossier]:
     if status and status != "all":
         qs = qs.filter(status=status)
     if program:
         qs = qs.filter(offering__program_id=program) if program.isdigit() else qs.none()
-    if q:
-        qs = qs.filter(
-            Q(last_name__icontains=q)
-            | Q(first_names__icontains=q)
-            | Q(candidate__email__icontains=q)
-            | Q(diploma_title__icontains=q)
-        )
+    if session:
+        qs = qs.filter(offering__session_id=int(session)) if session.isdigit() else qs.none()
+    if q.strip():
+        qs = qs.filter(dossier_search(q))
+    qs = filter_fee_state(qs, fee)
     return qs.order_by(*SORTS.get(sort, SORTS["submitted"]), "pk")
+
+
+def list_params(data: Mapping[str, str], *, status: str, sort: str) -> dict[str, str]:
+    """What a staff list is asked for; ``status`` and ``sort`` when the request names none (an empty
+    status, as the "All" choice sends, means every status)."""
+    return {
+        "status": data.get("status", status),
+        "q": data.get("q", "").strip(),
+        "program": data.get("program", ""),
+        "session": data.get("session", ""),
+        "fee": data.get("fee", ""),
+        "sort": data.get("sort", sort),
+    }
+
+
+def list_query(params: Mapping[str, str]) -> str:
+    """The filters of a list as a query string, for its sort and page links (the sort is added there)."""
+    return urlencode({k: v for k, v in params.items() if k != "sort"})
+
+
+def sitting_list(user: Any, *, session: str = "") -> QuerySet[JurySitting]:
+    """The sittings screen: the current session first, then by date."""
+    qs = sittings_visible_to(user)
+    if session:
+        qs = qs.filter(session_id=int(session)) if session.isdigit() else qs.none()
+    return qs.order_by("-session__opens_on", "sits_on", "pk")
+
+
+def list_sessions(user: Any) -> list[AdmissionSession]:
+    """The sessions a staff list may filter on: the institution's for scoped staff, newest first."""
+    qs = AdmissionSession.objects.order_by("-opens_on")
+    return list(qs.filter(institution_id=user.institution_id) if user.institution_id else qs)
+
+
+def list_programs(user: Any) -> list[Program]:
+    """The programs the office's list may filter on."""
+    qs = Program.objects.order_by("code")
+    return list(qs.filter(institution_id=user.institution_id) if user.institution_id else qs)
+
+
+# ---- what waits for each role: the counts of the navigation and landing screens (issue 7 item 4) -----
+
+
+def dossiers_to_check(user: Any) -> int:
+    """Submitted dossiers the office has not yet found complete or incomplete."""
+    return _office_scope(user, Dossier.objects.filter(status=DossierStatus.SUBMITTED)).count()
+
+
+def director_work(user: Any) -> tuple[int, int]:
+    """How many programs the person directs, and how many of their dossiers await an opinion (one query)."""
+    found = Program.objects.filter(directors=user).aggregate(
+        programs=Count("pk", distinct=True),
+        waiting=Count(
+            "offerings__dossiers", filter=Q(offerings__dossiers__status=DIRECTOR_WAITING), distinct=True
+        ),
+    )
+    return found["programs"], found["waiting"]
+
+
+def open_sittings(user: Any) -> int:
+    """Open sittings the person sits on (as a member or the president)."""
+    return (
+        JurySitting.objects.filter(Q(members=user) | Q(president=user), status=SittingStatus.OPEN)
+        .values("pk")
+        .distinct()
+        .count()
+    )
 
 
 def get_program_for_director(user: Any, pk: Any) -> Program:

@@ -1,13 +1,15 @@
 """Every change of the review and admission (conventions 2–5): lock, check, audit, notify after commit."""
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.roles import ADMISSIONS_OFFICE
 from admission import rules
@@ -23,7 +25,7 @@ from admission.models import (
     SittingStatus,
 )
 from applications.models import DocumentFile, Dossier, DossierStatus, Verdict
-from applications.selectors import document_slots, fee_status
+from applications.selectors import DocumentSlot, document_slots, fee_status
 from applications.services import dossier_email, dossier_transition, fee_booked_in_time
 from audit.services import audit_record
 from catalog.models import Offering
@@ -75,7 +77,13 @@ def document_verdict(*, file: DocumentFile, by: Any, verdict: str, reason: str =
         raise DomainError(_("Unknown verdict."), code="verdict")
     reason = reason.strip()
     if verdict == Verdict.REFUSED and not reason:
-        raise DomainError(_("Say why the document is refused."), code="reason")
+        raise DomainError(
+            _("Say why “%(label)s” is refused.") % {"label": file.document_type.label}, code="reason"
+        )
+    if verdict == Verdict.ACCEPTED:
+        reason = ""
+    if file.verdict == verdict and file.verdict_reason == reason:
+        return file  # a repeated click (issue 7 item 6): nothing changes, nothing is recorded
     previous = file.verdict
     file.verdict, file.verdict_reason, file.verdict_by, file.verdict_at = verdict, reason, by, timezone.now()
     file.save(update_fields=["verdict", "verdict_reason", "verdict_by", "verdict_at"])
@@ -135,24 +143,82 @@ def dossier_mark_complete(*, dossier: Dossier, by: Any) -> Dossier:
     return dossier
 
 
+@dataclass(frozen=True)
+class ToFix:
+    """One thing the candidate must fix after an incomplete return. It holds the document type, not
+    its label, so that it reads in the language of whoever renders it (the candidate's email)."""
+
+    kind: str  # one of TO_FIX_KINDS
+    document_type: Any
+    reason: str = ""
+
+
+TO_FIX_KINDS = ("refused", "translation_refused", "missing", "translation_missing")
+
+
+def items_to_fix(slots: list[DocumentSlot]) -> list[ToFix]:
+    """What the candidate must fix in their documents: refused files with the office's reason, and
+    required files or translations that are absent. Never the office's own checklist (files not
+    checked yet, the fee awaiting finance): that is the office's work, not the candidate's (issue 7
+    item 1)."""
+    items = []
+    for slot in slots:
+        if slot.current is not None and slot.current.verdict == Verdict.REFUSED:
+            items.append(ToFix("refused", slot.type, slot.current.verdict_reason))
+        elif slot.current is None and slot.required:
+            items.append(ToFix("missing", slot.type))
+        if slot.translation is not None and slot.translation.verdict == Verdict.REFUSED:
+            items.append(ToFix("translation_refused", slot.type, slot.translation.verdict_reason))
+        elif slot.needs_translation and slot.translation is None:
+            items.append(ToFix("translation_missing", slot.type))
+    return items
+
+
+def to_fix_text(item: ToFix) -> str:
+    """One item in the current language (the email's and the page's wording)."""
+    label = item.document_type.label
+    if item.kind == "refused":
+        return _("%(label)s: refused (%(reason)s). Upload a new file.") % {
+            "label": label,
+            "reason": item.reason,
+        }
+    if item.kind == "translation_refused":
+        return _("%(label)s, translation: refused (%(reason)s). Upload a new translation.") % {
+            "label": label,
+            "reason": item.reason,
+        }
+    if item.kind == "missing":
+        return _("Document missing: %(label)s") % {"label": label}
+    return _("Translation missing (French or English): %(label)s") % {"label": label}
+
+
 def dossier_mark_incomplete(*, dossier: Dossier, by: Any, missing: list[str]) -> Dossier:
-    """Back to the candidate with the list of what is missing; they may re-submit until their deadline."""
+    """Back to the candidate with what to fix: the refused documents with their reasons (computed,
+    so that they reach the candidate in their language) and what the office writes in ``missing``.
+    They may re-submit until their deadline."""
     missing = [m.strip() for m in missing if m and m.strip()]
-    if not missing:
-        raise DomainError(_("List what is missing."), code="reason")
     with transaction.atomic():
         dossier = _lock(dossier)
         _expect(dossier, DossierStatus.SUBMITTED)
+        items = items_to_fix(document_slots(dossier))
+        if not items and not missing:
+            raise DomainError(
+                _("Refuse a document with its reason, or write what the candidate must fix."),
+                code="reason",
+            )
         dossier.missing = missing
         dossier_transition(
             dossier,
             to=DossierStatus.INCOMPLETE,
             by=by,
             action="dossier.incomplete",
-            reason="\n".join(missing),
+            reason="\n".join([to_fix_text(i) for i in items] + missing),
             fields=("missing",),
         )
-        dossier_email(dossier, "dossier_incomplete", missing=missing, deadline=dossier.deadline())
+        # Rendered in the candidate's language: the items carry document types, not labels.
+        dossier_email(
+            dossier, "dossier_incomplete", items=items, missing=missing, deadline=dossier.deadline()
+        )
     return dossier
 
 
@@ -179,9 +245,17 @@ def _route(dossier: Dossier, *, by: Any, today: dt.date) -> None:
 
 
 def opinion_give(
-    *, dossier: Dossier, by: Any, favourable: bool, comment: str = "", at: dt.datetime | None = None
+    *,
+    dossier: Dossier,
+    by: Any,
+    favourable: bool,
+    comment: str = "",
+    no_interview: bool = False,
+    at: dt.datetime | None = None,
 ) -> Opinion:
-    """R2.3: the program director's opinion; then the dossier goes to the next sitting (I4)."""
+    """R2.3: the program director's opinion; then the dossier goes to the next sitting (I4).
+    Convention 26: not while an interview is only proposed, unless the director says none is
+    needed (``no_interview``), which cancels it and tells the candidate."""
     at = at or timezone.now()
     comment = comment.strip()
     if not favourable and not comment:
@@ -191,6 +265,23 @@ def opinion_give(
         if not _is_director(by, dossier):
             raise DomainError(_("Only a director of this program gives its opinion."), code="forbidden")
         _expect(dossier, DossierStatus.COMPLETE)
+        pending = list(
+            Interview.objects.select_for_update().filter(dossier=dossier, status__in=PENDING_INTERVIEW)
+        )
+        if pending and not no_interview:
+            raise DomainError(
+                _(
+                    "The interview of %(at)s is still “%(status)s”: record it as held or cancel it "
+                    "before giving the opinion, or say that no interview is needed."
+                )
+                % {
+                    "at": formats.date_format(timezone.localtime(pending[0].starts_at), "DATETIME_FORMAT"),
+                    "status": pending[0].get_status_display(),
+                },
+                code="interview",
+            )
+        for interview in pending:
+            _interview_cancel(interview, by=by, reason=_("No interview is needed."))
         opinion = Opinion.objects.create(dossier=dossier, favourable=favourable, comment=comment, given_by=by)
         dossier_transition(
             dossier,
@@ -362,6 +453,15 @@ def interview_respond(*, interview: Interview, by: Any, confirm: bool, message: 
         InterviewStatus.OTHER_SLOT,
     ):
         raise DomainError(_("This interview can no longer be answered."), code="state")
+    # Convention 26: once the director has given the opinion (or the jury decided) the slot is moot.
+    if (
+        interview.dossier.status != DossierStatus.COMPLETE
+        or Decision.objects.filter(dossier_id=interview.dossier_id).exists()
+    ):
+        raise DomainError(
+            _("Your dossier has moved past the interview stage: this slot no longer needs an answer."),
+            code="state",
+        )
     previous = interview.status
     interview.status = InterviewStatus.CONFIRMED if confirm else InterviewStatus.OTHER_SLOT
     interview.candidate_message = message.strip()[:1000]
@@ -422,11 +522,62 @@ def interview_record(*, interview: Interview, by: Any, notes: str) -> Interview:
     return interview
 
 
+PENDING_INTERVIEW = (InterviewStatus.PROPOSED, InterviewStatus.CONFIRMED, InterviewStatus.OTHER_SLOT)
+
+
+def _interview_cancel(interview: Interview, *, by: Any, reason: str) -> None:
+    previous = interview.status
+    interview.status = InterviewStatus.CANCELLED
+    interview.save(update_fields=["status"])
+    audit_record(
+        actor=by,
+        action="interview.cancel",
+        obj=interview.dossier,
+        from_state=previous,
+        to_state=interview.status,
+        reason=reason,
+        data={"interview": interview.pk},
+    )
+    _send_interview_cancelled(interview)
+
+
+def _send_interview_cancelled(interview: Interview) -> None:
+    dossier = interview.dossier
+    email_send(
+        template="interview_cancelled",
+        to=dossier.candidate.email,
+        language=dossier.candidate.language,
+        context={"dossier": dossier, "program": dossier.offering.program, "interview": interview},
+        related=dossier,
+    )
+
+
+@transaction.atomic
+def interview_cancel(*, interview: Interview, by: Any, reason: str = "") -> Interview:
+    """The director or the office cancels a proposed interview; the candidate is told. Safe twice."""
+    interview = (
+        Interview.objects.select_for_update()
+        .select_related("dossier__offering__program", "dossier__candidate")
+        .get(pk=interview.pk)
+    )
+    if not (_is_director(by, interview.dossier) or by.has_perm(ADMISSIONS_OFFICE)):
+        raise DomainError(
+            _("Only a director of this program or the office cancels interviews."), code="forbidden"
+        )
+    if interview.status == InterviewStatus.CANCELLED:
+        return interview
+    if interview.status == InterviewStatus.HELD:
+        raise DomainError(_("This interview was held: it cannot be cancelled."), code="state")
+    _interview_cancel(interview, by=by, reason=reason.strip())
+    return interview
+
+
 def interview_send_reminders(*, now: dt.datetime | None = None) -> int:
     """Remind the candidate the day before (interviews starting within 24 hours). Safe to run often."""
     now = now or timezone.now()
     due = Interview.objects.filter(
         status__in=[InterviewStatus.PROPOSED, InterviewStatus.CONFIRMED],
+        dossier__status=DossierStatus.COMPLETE,
         reminder_sent_at__isnull=True,
         starts_at__gt=now,
         starts_at__lte=now + dt.timedelta(hours=24),
@@ -542,8 +693,13 @@ def sitting_undecided(sitting: JurySitting) -> list[Dossier]:
     )
 
 
-def sitting_close(*, sitting: JurySitting, by: Any) -> JurySitting:
-    """I5: from now on the decisions are final. Each candidate is told, with the letter."""
+def sitting_close(
+    *, sitting: JurySitting, by: Any, reason: str = "", at: dt.datetime | None = None
+) -> JurySitting:
+    """I5: from now on the decisions are final. Each candidate is told, with the letter.
+    Convention 26: not before the sitting's date, unless a reason is written (audited)."""
+    at = at or timezone.now()
+    reason = reason.strip()
     with transaction.atomic():
         sitting = JurySitting.objects.select_for_update().get(pk=sitting.pk)
         if sitting.is_closed:
@@ -555,20 +711,37 @@ def sitting_close(*, sitting: JurySitting, by: Any) -> JurySitting:
         undecided = sitting_undecided(sitting)
         if undecided:
             raise DomainError(
-                _("%(n)d dossier(s) have no decision yet: decide or move them first.")
+                ngettext(
+                    "%(n)d dossier has no decision yet: decide or move it first.",
+                    "%(n)d dossiers have no decision yet: decide or move them first.",
+                    len(undecided),
+                )
                 % {"n": len(undecided)},
                 code="undecided",
             )
+        early = timezone.localdate(at) < sitting.sits_on
+        if early and not reason:
+            raise DomainError(
+                _(
+                    "This sitting is planned for %(date)s: it is closed on or after that day. To "
+                    "close it early, write why."
+                )
+                % {"date": formats.date_format(sitting.sits_on, "DATE_FORMAT")},
+                code="early",
+            )
         sitting.status = SittingStatus.CLOSED
-        sitting.closed_at = timezone.now()
+        sitting.closed_at = at
         sitting.closed_by = by
-        sitting.save(update_fields=["status", "closed_at", "closed_by"])
+        sitting.close_reason = reason if early else ""
+        sitting.save(update_fields=["status", "closed_at", "closed_by", "close_reason"])
         audit_record(
             actor=by,
             action="sitting.close",
             obj=sitting,
             from_state=SittingStatus.OPEN,
             to_state=SittingStatus.CLOSED,
+            reason=reason,
+            data={"early": early, "sits_on": sitting.sits_on.isoformat()},
         )
         decisions = list(Decision.objects.filter(sitting=sitting))
         # One query locks every decided dossier of the sitting.

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -33,6 +33,7 @@ from cursus.exports import Column, export_response, export_view, requested_forma
 
 # Finance is not here: it works on payments and reaches no dossier page (issue 6 item 4).
 STAFF_ROLES = (ADMISSIONS_OFFICE, PROGRAM_DIRECTOR, JURY_MEMBER)
+PER_PAGE = 50  # every staff list is paged (issue 7 item 5)
 
 
 def _staff_dossier(user: Any, pk: Any) -> Any:
@@ -66,24 +67,21 @@ def _refused(request: HttpRequest, exc: DomainError, pk: int) -> HttpResponse:
 
 @login_required
 def office_queue(request: HttpRequest) -> HttpResponse:
-    g = request.GET
-    qs = selectors.office_queue(
-        request.user,
-        status=g.get("status", "submitted"),
-        q=g.get("q", "").strip(),
-        program=g.get("program", ""),
-        sort=g.get("sort", "submitted"),
+    params = selectors.list_params(request.GET, status="submitted", sort="submitted")
+    page = Paginator(selectors.office_queue(request.user, **params), PER_PAGE).get_page(
+        request.GET.get("page")
     )
-    page = Paginator(qs, 50).get_page(g.get("page"))
     return render(
         request,
         "admission/office_queue.html",
         {
             "page": page,
+            **params,
+            "query": selectors.list_query(params),
             "statuses": DossierStatus.choices,
-            "status": g.get("status", "submitted"),
-            "q": g.get("q", ""),
-            "sort": g.get("sort", "submitted"),
+            "sessions": selectors.list_sessions(request.user),
+            "programs": selectors.list_programs(request.user),
+            "fee_states": app_selectors.FeeState.choices(),
             "counts": selectors.office_counts(request.user),
             "LATE": selectors.LATE,
         },
@@ -92,32 +90,27 @@ def office_queue(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def director_list(request: HttpRequest) -> HttpResponse:
-    g = request.GET
     programs = selectors.director_programs(request.user)
     if not programs:
         raise Http404
-    program = g.get("program", "")
-    if program and program not in {str(p.pk) for p in programs}:
+    # Opens on what waits for the director: complete dossiers, the current session first (issue 7 item 5).
+    params = selectors.list_params(request.GET, status=selectors.DIRECTOR_WAITING, sort="session")
+    if params["program"] and params["program"] not in {str(p.pk) for p in programs}:
         raise Http404
-    qs = selectors.director_dossiers(
-        request.user,
-        status=g.get("status", ""),
-        q=g.get("q", "").strip(),
-        program=program,
-        sort=g.get("sort", "submitted"),
-    )
-    page = Paginator(qs, 50).get_page(g.get("page"))
+    qs = selectors.director_dossiers(request.user, **params)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "admission/director_list.html",
         {
             "page": page,
+            **params,
+            "query": selectors.list_query(params),
             "programs": programs,
-            "program": program,
+            "sessions": selectors.list_sessions(request.user),
+            "fee_states": app_selectors.FeeState.choices(),
             "statuses": [c for c in DossierStatus.choices if c[0] in selectors.DIRECTOR_STATUSES],
-            "status": g.get("status", ""),
-            "q": g.get("q", ""),
-            "sort": g.get("sort", "submitted"),
+            "WAITING": selectors.DIRECTOR_WAITING,
         },
     )
 
@@ -150,7 +143,11 @@ def director_export(request: HttpRequest, program_pk: int) -> HttpResponse:
 
 @login_required
 def staff_dossier(request: HttpRequest, pk: int) -> HttpResponse:
-    dossier = _staff_dossier(request.user, pk)
+    return _staff_dossier_page(request, _staff_dossier(request.user, pk))
+
+
+def _staff_dossier_page(request: HttpRequest, dossier: Any, **forms: Any) -> HttpResponse:
+    """The dossier page; ``forms`` replaces a blank form with one bound to what was typed."""
     user = request.user
     is_office = user.has_perm(ADMISSIONS_OFFICE)
     is_director = selectors.directs(user, dossier)
@@ -172,16 +169,21 @@ def staff_dossier(request: HttpRequest, pk: int) -> HttpResponse:
         "can_review": is_director and dossier.status == DossierStatus.COMPLETE,
         "can_interview": (is_director or is_office) and dossier.status == DossierStatus.COMPLETE,
         "can_move": is_office and dossier.status in (DossierStatus.REVIEWED, DossierStatus.AT_JURY),
-        "opinion_form": OpinionForm(),
+        "opinion_form": OpinionForm(pending_interview=_has_pending_interview(dossier)),
         "interview_form": InterviewForm(initial={"minutes": 30, "mode": "video"}),
         "notes_form": InterviewNotesForm(),
         "incomplete_form": IncompleteForm(),
         "move_form": MoveForm(session_id=dossier.offering.session_id),
         "Verdict": Verdict,
     }
+    ctx.update(forms)
     if ctx["can_check"]:
         ctx["problems"] = services.completeness_problems(dossier)
     return render(request, "admission/staff_dossier.html", ctx)
+
+
+def _has_pending_interview(dossier: Any) -> bool:
+    return any(i.status in services.PENDING_INTERVIEW for i in dossier.interviews.all())
 
 
 @login_required
@@ -203,9 +205,10 @@ def document_verdict(request: HttpRequest, pk: int, file_pk: int) -> HttpRespons
     if not request.user.has_perm(ADMISSIONS_OFFICE):
         raise Http404
     try:
-        doc = dossier.files.get(pk=file_pk)
+        doc = dossier.files.select_related("document_type").get(pk=file_pk)
     except (ValueError, TypeError, dossier.files.model.DoesNotExist):
         raise Http404 from None
+    error = ""
     try:
         services.document_verdict(
             file=doc,
@@ -214,8 +217,35 @@ def document_verdict(request: HttpRequest, pk: int, file_pk: int) -> HttpRespons
             reason=request.POST.get("reason", ""),
         )
     except DomainError as exc:
-        return _refused(request, exc, dossier.pk)
-    return _done(request, _("Document checked."), dossier.pk, "#documents")
+        error = exc.message
+    if request.headers.get("HX-Request"):
+        # htmx (issue 7 item 6): the file's verdict and the completeness box change in place; the
+        # page keeps its scroll position and whatever else was typed.
+        return _verdict_fragment(request, dossier, file_pk, error, request.POST.get("reason", ""))
+    if error:
+        messages.error(request, error)
+        return redirect(reverse("staff_dossier", args=[dossier.pk]) + f"#verdict-{file_pk}")
+    return _done(request, _("Document checked."), dossier.pk, f"#verdict-{file_pk}")
+
+
+def _verdict_fragment(
+    request: HttpRequest, dossier: Any, file_pk: int, error: str, typed_reason: str
+) -> HttpResponse:
+    dossier.refresh_from_db()
+    slots = app_selectors.document_slots(dossier)
+    found = [f for s in slots for f in (s.current, s.translation) if f is not None and f.pk == file_pk]
+    can_check = dossier.status == DossierStatus.SUBMITTED
+    ctx = {
+        "dossier": dossier,
+        "slots": slots,
+        "f": found[0] if found else dossier.files.get(pk=file_pk),
+        "can_check": can_check,
+        "problems": services.completeness_problems(dossier) if can_check else [],
+        "verdict_error": error,
+        "typed_reason": typed_reason if error else "",
+        "oob": True,
+    }
+    return render(request, "admission/_verdict_fragment.html", ctx)
 
 
 @login_required
@@ -238,7 +268,7 @@ def dossier_incomplete(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(ADMISSIONS_OFFICE):
         raise Http404
     form = IncompleteForm(request.POST)
-    missing = form.data.get("missing", "").splitlines() if form.is_valid() else []
+    missing = form.cleaned_data["missing"].splitlines() if form.is_valid() else []
     try:
         services.dossier_mark_incomplete(dossier=dossier, by=request.user, missing=missing)
     except DomainError as exc:
@@ -254,20 +284,23 @@ def opinion_give(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     if not selectors.directs(request.user, dossier):
         raise Http404
-    form = OpinionForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("staff_dossier", pk=dossier.pk)
-    try:
-        services.opinion_give(
-            dossier=dossier,
-            by=request.user,
-            favourable=form.cleaned_data["favourable"],
-            comment=form.cleaned_data["comment"],
-        )
-    except DomainError as exc:
-        return _refused(request, exc, dossier.pk)
-    return _done(request, _("Opinion recorded."), dossier.pk)
+    form = OpinionForm(request.POST, pending_interview=_has_pending_interview(dossier))
+    if form.is_valid():
+        try:
+            services.opinion_give(
+                dossier=dossier,
+                by=request.user,
+                favourable=form.cleaned_data["favourable"],
+                comment=form.cleaned_data["comment"],
+                no_interview=form.cleaned_data.get("no_interview", False),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(request, _("Opinion recorded."), dossier.pk)
+    # What the director typed stays on the page with the error (issue 7 item 6).
+    messages.error(request, _form_errors(form))
+    return _staff_dossier_page(request, dossier, opinion_form=form)
 
 
 @login_required
@@ -276,24 +309,29 @@ def interview_propose(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = _staff_dossier(request.user, pk)
     _director_or_office(request.user, dossier)
     form = InterviewForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return redirect("staff_dossier", pk=dossier.pk)
-    try:
-        services.interview_propose(
-            dossier=dossier,
-            by=request.user,
-            starts_at=form.starts_at(),
-            mode=form.cleaned_data["mode"],
-            link=form.cleaned_data["link"],
-            phone=form.cleaned_data["phone"],
-            minutes=form.cleaned_data["minutes"],
-        )
-    except DomainError as exc:
-        return _refused(request, exc, dossier.pk)
-    return _done(
-        request, _("Interview proposed; the candidate was sent an invitation."), dossier.pk, "#interviews"
-    )
+    if form.is_valid():
+        try:
+            services.interview_propose(
+                dossier=dossier,
+                by=request.user,
+                starts_at=form.starts_at(),
+                mode=form.cleaned_data["mode"],
+                link=form.cleaned_data["link"],
+                phone=form.cleaned_data["phone"],
+                minutes=form.cleaned_data["minutes"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _done(
+                request,
+                _("Interview proposed; the candidate was sent an invitation."),
+                dossier.pk,
+                "#interviews",
+            )
+    # The form comes back as it was typed, open, with its errors (issue 7 item 6).
+    messages.error(request, _form_errors(form))
+    return _staff_dossier_page(request, dossier, interview_form=form, interview_form_open=True)
 
 
 @login_required
@@ -306,10 +344,19 @@ def interview_notes(request: HttpRequest, pk: int, interview_pk: int) -> HttpRes
     except (ValueError, TypeError, Interview.DoesNotExist):
         raise Http404 from None
     try:
-        services.interview_record(interview=interview, by=request.user, notes=request.POST.get("notes", ""))
+        if request.POST.get("action") == "cancel":
+            services.interview_cancel(
+                interview=interview, by=request.user, reason=request.POST.get("notes", "")
+            )
+            done = _("Interview cancelled; the candidate was told.")
+        else:
+            services.interview_record(
+                interview=interview, by=request.user, notes=request.POST.get("notes", "")
+            )
+            done = _("Interview notes recorded.")
     except DomainError as exc:
         return _refused(request, exc, dossier.pk)
-    return _done(request, _("Interview notes recorded."), dossier.pk, "#interviews")
+    return _done(request, done, dossier.pk, "#interviews")
 
 
 @login_required
@@ -352,11 +399,21 @@ def dossier_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def sittings(request: HttpRequest) -> HttpResponse:
-    qs = selectors.sittings_visible_to(request.user)
     if not (request.user.has_perm(ADMISSIONS_OFFICE) or request.user.has_perm(JURY_MEMBER)):
         raise Http404
+    session = request.GET.get("session", "")
+    qs = selectors.sitting_list(request.user, session=session)
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
     return render(
-        request, "admission/sittings.html", {"sittings": list(qs.order_by("-session__opens_on", "sits_on"))}
+        request,
+        "admission/sittings.html",
+        {
+            "page": page,
+            "sittings": page.object_list,
+            "session": session,
+            "sessions": selectors.list_sessions(request.user),
+            "query": selectors.list_query({"session": session}),
+        },
     )
 
 
@@ -449,7 +506,7 @@ def sitting_close(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     if request.method == "POST":
         try:
-            services.sitting_close(sitting=sitting, by=request.user)
+            services.sitting_close(sitting=sitting, by=request.user, reason=request.POST.get("reason", ""))
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("sitting_close", pk=sitting.pk)
@@ -461,7 +518,12 @@ def sitting_close(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "admission/sitting_close.html",
-        {"sitting": sitting, "groups": groups, "undecided": services.sitting_undecided(sitting)},
+        {
+            "sitting": sitting,
+            "groups": groups,
+            "undecided": services.sitting_undecided(sitting),
+            "early": timezone.localdate() < sitting.sits_on,
+        },
     )
 
 

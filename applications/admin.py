@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from applications.models import DocumentFile, Dossier, FeePayment, PaymentStatus
 from applications.selectors import never_submitted
@@ -105,7 +106,11 @@ class FeePaymentAdmin(InstitutionScopedAdmin):
         for payment in queryset.exclude(status=PaymentStatus.CONFIRMED):
             fee_confirm(payment=payment, by=request.user, booked_on=timezone.localdate())
             n += 1
-        self.message_user(request, _("%(n)d payment(s) confirmed.") % {"n": n}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d payment confirmed.", "%(n)d payments confirmed.", n) % {"n": n},
+            messages.SUCCESS,
+        )
 
     @admin.action(description=_("Mark as not found"), permissions=["change"])
     def mark_not_found(self, request: HttpRequest, queryset: QuerySet[FeePayment]) -> None:

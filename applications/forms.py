@@ -1,6 +1,9 @@
+import datetime as dt
+import re
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import DocumentLanguage, Dossier
@@ -12,6 +15,15 @@ PHONE_INVALID = _(
     "This is not a phone number that can be called. Give it with its country code, "
     "e.g. +33 6 12 34 56 78 or +91 98765 43210."
 )
+
+
+# Issue 7 item 7: a birth date that makes the candidate this old on the day the session opens.
+MIN_AGE, MAX_AGE = 16, 100
+FRENCH_POSTAL_CODE = re.compile(r"\d{5}")
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 class DateInput(forms.DateInput):
@@ -32,7 +44,11 @@ class IdentityForm(forms.ModelForm):
             "nationality",
             "second_nationality",
         ]
-        widgets = {"birth_date": DateInput()}
+        widgets = {
+            "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
+            "first_names": forms.TextInput(attrs={"autocomplete": "given-name"}),
+            "birth_date": DateInput(attrs={"autocomplete": "bday"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -43,17 +59,46 @@ class IdentityForm(forms.ModelForm):
         )
         for name in ["last_name", "first_names", "birth_date", "birth_place"]:
             self.fields[name].required = True
+        today = timezone.localdate()
+        self.fields["birth_date"].widget.attrs.update(
+            {"max": today.isoformat(), "min": f"{today.year - MAX_AGE - 1}-01-01"}
+        )
+
+    def clean_birth_date(self) -> dt.date | None:
+        born: dt.date | None = self.cleaned_data.get("birth_date")
+        if born is None:
+            return born
+        today = timezone.localdate()
+        if born >= today:
+            raise forms.ValidationError(_("The date of birth must be in the past."), code="future")
+        session = getattr(getattr(self.instance, "offering", None), "session", None)
+        day = session.opens_on if session is not None else today
+        if not MIN_AGE <= age_on(born, day) <= MAX_AGE:
+            raise forms.ValidationError(
+                _("Check the year: applicants are between %(min)d and %(max)d years old.")
+                % {"min": MIN_AGE, "max": MAX_AGE},
+                code="implausible",
+            )
+        return born
 
 
 class ContactForm(forms.ModelForm):
     class Meta:
         model = Dossier
         fields = ["phone", "address", "postal_code", "city", "country"]
+        widgets = {
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+            "address": forms.TextInput(attrs={"autocomplete": "address-line1"}),
+            "postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "city": forms.TextInput(attrs={"autocomplete": "address-level2"}),
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"] = forms.ChoiceField(
-            label=_("country"), choices=[("", "—"), *country_choices()]
+            label=_("country"),
+            choices=[("", "—"), *country_choices()],
+            widget=forms.Select(attrs={"autocomplete": "country"}),
         )
         for field in self.fields.values():
             field.required = True
@@ -69,6 +114,14 @@ class ContactForm(forms.ModelForm):
                 data["phone"] = phone_e164(data["phone"], region=data.get("country") or None)
             except ValueError:
                 self.add_error("phone", PHONE_INVALID)
+        postal_code = (data.get("postal_code") or "").strip()
+        if data.get("country") == "FR" and postal_code:
+            # Issue 7 item 7: a French postal code is five digits; other countries' formats are free.
+            postal_code = postal_code.replace(" ", "")
+            if FRENCH_POSTAL_CODE.fullmatch(postal_code):
+                data["postal_code"] = postal_code
+            else:
+                self.add_error("postal_code", _("A French postal code has five digits, e.g. 59500."))
         return data
 
 

@@ -73,6 +73,9 @@ class Dossier(models.Model):
     # Identity
     last_name = models.CharField(_("surname"), max_length=100, blank=True)
     first_names = models.CharField(_("first names"), max_length=150, blank=True)
+    # Issue 7 item 5: the name as lower-case ASCII words ("Nguyễn Văn" → "nguyen van"), written with the
+    # name by the services, so that staff search ignores accents and case on SQLite and PostgreSQL alike.
+    search_name = models.CharField(_("name for search"), max_length=260, blank=True, editable=False)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     birth_place = models.CharField(_("place of birth"), max_length=150, blank=True)
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)

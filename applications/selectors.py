@@ -1,13 +1,14 @@
 """What reads dossiers. Every view reaches a dossier or a document through these (convention 9)."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
 from applications.models import (
     DocumentFile,
     DocumentLanguage,
@@ -17,6 +18,7 @@ from applications.models import (
     FeePayment,
     PaymentStatus,
 )
+from applications.rules import ascii_fold
 from catalog.models import DocumentRequirement, DocumentType
 
 NOT_YET_FOR_DIRECTORS = (
@@ -223,3 +225,106 @@ def dossier_checklist(dossier: Dossier, slots: list[DocumentSlot] | None = None)
     if not fee:
         missing.append(_("Application fee: pay it and declare the payment."))
     return Checklist(identity, contact, eligibility_ok, financing, documents, fee, missing)
+
+
+# ---- lists that find things (issue 7 item 5) ------------------------------------------------------------
+
+
+def search_key(*parts: str) -> str:
+    """Lower-case ASCII words, accents and punctuation dropped: "Nguyễn Văn-An" → "nguyen van an".
+    Stored in ``Dossier.search_name`` and applied to what staff type, so both sides compare alike."""
+    return " ".join(re.findall(r"[a-z0-9]+", ascii_fold(" ".join(parts)).lower()))
+
+
+# "42", "0042", "000042", "n° 42": a dossier's number is its id shown on six digits.
+_NUMBER = re.compile(r"(?:n\s*[°o]\.?\s*)?0*(\d{1,9})", re.IGNORECASE)
+
+
+def dossier_search(q: str, *, prefix: str = "") -> Q:
+    """Dossiers a search finds: every word in the name (accents and case ignored), the email, the
+    diploma, or the dossier's number with or without leading zeros. ``prefix`` reaches the dossier from
+    another model (``"dossier__"`` from a payment)."""
+    q = q.strip()
+    if not q:
+        return Q()
+    found = (
+        Q(**{f"{prefix}candidate__email__icontains": q})
+        | Q(**{f"{prefix}diploma_title__icontains": q})
+        | Q(**{f"{prefix}last_name__icontains": q})
+    )
+    words = search_key(q).split()
+    if words:
+        by_name = Q()
+        for word in words:
+            by_name &= Q(**{f"{prefix}search_name__contains": word})
+        found |= by_name
+    number = _NUMBER.fullmatch(q)
+    if number:
+        found |= Q(**{f"{prefix}pk": int(number.group(1))})
+    return found
+
+
+class FeeState:
+    """What a dossier's application fee is at, for the lists' filter and column."""
+
+    CONFIRMED = "confirmed"
+    DECLARED = "declared"
+    NONE = "none"
+
+    @staticmethod
+    def choices() -> list[tuple[str, str]]:
+        return [
+            (FeeState.CONFIRMED, _("Fee confirmed")),
+            (FeeState.DECLARED, _("Fee declared, to confirm")),
+            (FeeState.NONE, _("No fee payment")),
+        ]
+
+
+def filter_fee_state(qs: QuerySet[Dossier], fee: str) -> QuerySet[Dossier]:
+    """Dossiers whose fee is ``fee`` (a ``FeeState``; any other value filters nothing), annotated with
+    ``fee_confirmed`` and ``fee_declared`` for the lists' column (subqueries: no query per row)."""
+    payments = FeePayment.objects.filter(dossier=OuterRef("pk"))
+    confirmed = Exists(payments.filter(status=PaymentStatus.CONFIRMED))
+    declared = Exists(payments.filter(status=PaymentStatus.DECLARED))
+    qs = qs.annotate(fee_confirmed=confirmed, fee_declared=declared)
+    if fee == FeeState.CONFIRMED:
+        return qs.filter(confirmed)
+    if fee == FeeState.DECLARED:
+        return qs.filter(~confirmed, declared)
+    if fee == FeeState.NONE:
+        return qs.filter(~confirmed, ~declared)
+    return qs
+
+
+def payments_visible_to(user: Any) -> QuerySet[FeePayment]:
+    """Fee payments finance may see: those of its institution, or all for unscoped staff."""
+    qs = FeePayment.objects.select_related(
+        "dossier__candidate", "dossier__offering__program", "dossier__offering__session", "confirmed_by"
+    )
+    if getattr(user, "institution_id", None):
+        qs = qs.filter(dossier__offering__session__institution_id=user.institution_id)
+    return qs
+
+
+def fee_payment_list(
+    user: Any, *, status: str = PaymentStatus.DECLARED, q: str = "", session: str = "", program: str = ""
+) -> QuerySet[FeePayment]:
+    """The finance list: the oldest declaration first; ``status`` "all" shows every payment."""
+    if not user.has_perm(FINANCE):
+        raise Http404
+    qs = payments_visible_to(user).order_by("declared_at", "id")
+    if status in PaymentStatus.values:
+        qs = qs.filter(status=status)
+    if session:
+        qs = qs.filter(dossier__offering__session_id=int(session)) if session.isdigit() else qs.none()
+    if program:
+        qs = qs.filter(dossier__offering__program_id=int(program)) if program.isdigit() else qs.none()
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(reference__icontains=q) | dossier_search(q, prefix="dossier__"))
+    return qs
+
+
+def fees_to_confirm(user: Any) -> int:
+    """Declared payments waiting for finance (the count beside its screen, issue 7 item 4)."""
+    return payments_visible_to(user).filter(status=PaymentStatus.DECLARED).count()

@@ -19,7 +19,7 @@ from applications.models import (
     FeePayment,
     PaymentStatus,
 )
-from applications.selectors import dossier_checklist, fee_status
+from applications.selectors import dossier_checklist, fee_status, search_key
 from applications.uploads import check_upload
 from audit.services import audit_record
 from catalog import rules as deadlines
@@ -124,7 +124,12 @@ def dossier_open(*, candidate: Any, offering: Offering, at: dt.datetime | None =
         copied = {"last_name": candidate.last_name, "first_names": candidate.first_name}
     try:
         with transaction.atomic():
-            dossier = Dossier.objects.create(candidate=candidate, offering=offering, **copied)
+            dossier = Dossier.objects.create(
+                candidate=candidate,
+                offering=offering,
+                search_name=search_key(copied["last_name"], copied["first_names"]),
+                **copied,
+            )
             audit_record(actor=candidate, action="dossier.open", obj=dossier, to_state=DossierStatus.DRAFT)
     except IntegrityError:
         return Dossier.objects.get(candidate=candidate, offering=offering)
@@ -144,6 +149,8 @@ def dossier_save_section(*, dossier: Dossier, by: Any, section: str, data: dict[
         if name in data and getattr(dossier, name) != data[name]:
             changed[name] = str(data[name])
             setattr(dossier, name, data[name])
+    if {"last_name", "first_names"} & changed.keys():
+        dossier.search_name = search_key(dossier.last_name, dossier.first_names)  # issue 7 item 5
     dossier.save()
     if changed:
         audit_record(

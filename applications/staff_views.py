@@ -2,11 +2,12 @@
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,24 +15,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import FINANCE
-from applications import services
+from applications import selectors, services
 from applications.models import FeePayment, PaymentStatus
+from applications.selectors import payments_visible_to
+from catalog.models import AdmissionSession, Program
 from cursus.errors import DomainError
+from cursus.institutions import scope_queryset
+
+PER_PAGE = 50
 
 
 def _finance_only(user: Any) -> None:
     # Staff without the role get the same 404 as anyone guessing the URL.
     if not user.has_perm(FINANCE):
         raise Http404
-
-
-def payments_visible_to(user: Any) -> QuerySet[FeePayment]:
-    qs = FeePayment.objects.select_related(
-        "dossier__candidate", "dossier__offering__program", "dossier__offering__session", "confirmed_by"
-    )
-    if getattr(user, "institution_id", None):
-        qs = qs.filter(dossier__offering__session__institution_id=user.institution_id)
-    return qs
 
 
 def _get_payment(user: Any, pk: Any) -> FeePayment:
@@ -45,29 +42,33 @@ def _get_payment(user: Any, pk: Any) -> FeePayment:
 @login_required
 def fee_payments(request: HttpRequest) -> HttpResponse:
     _finance_only(request.user)
-    status = request.GET.get("status", PaymentStatus.DECLARED)
-    q = request.GET.get("q", "").strip()
-    qs = payments_visible_to(request.user).order_by("declared_at", "id")
-    if status in PaymentStatus.values:
-        qs = qs.filter(status=status)
-    if q:
-        qs = qs.filter(
-            Q(reference__icontains=q)
-            | Q(dossier__last_name__icontains=q)
-            | Q(dossier__candidate__email__icontains=q)
-        )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    g = request.GET
+    status = g.get("status", PaymentStatus.DECLARED)
+    params = {
+        "status": status,
+        "q": g.get("q", ""),
+        "session": g.get("session", ""),
+        "program": g.get("program", ""),
+    }
+    qs = selectors.fee_payment_list(request.user, **params)
+    page = Paginator(qs, PER_PAGE).get_page(g.get("page"))
     return render(
         request,
         "applications/staff/fee_payments.html",
         {
             "page": page,
-            "status": status,
-            "q": q,
+            **params,
+            "query": urlencode(params),
             "statuses": PaymentStatus.choices,
+            "sessions": _in_scope(request.user, AdmissionSession.objects.all()),
+            "programs": _in_scope(request.user, Program.objects.all()),
             "today": timezone.localdate(),
         },
     )
+
+
+def _in_scope(user: Any, qs: QuerySet[Any]) -> list[Any]:
+    return list(scope_queryset(qs, getattr(user, "institution_id", None)))
 
 
 @login_required

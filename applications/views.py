@@ -1,14 +1,18 @@
 """Candidate screens: dashboard, dossier sections, documents, fee, submission."""
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,9 +31,16 @@ def _dossier_context(dossier: Dossier) -> dict[str, Any]:
     now = timezone.now()
     slots = selectors.document_slots(dossier)
     checklist = selectors.dossier_checklist(dossier, slots)
-    deadline = dossier.deadline()
     international = dossier.is_international
     session = dossier.offering.session
+    # Issue 7 item 7: until the nationality is known, the general deadline is shown, with the
+    # international one beside it; submission still checks the deadline that applies (R2.7).
+    deadline = session.deadline_for(international=False) if international is None else dossier.deadline()
+    international_deadline_end = (
+        session.deadline_end(international=True)
+        if international is None and session.international_closes_on != session.closes_on
+        else None
+    )
     decision = decision_or_none(dossier)
     if decision is not None and not decision.is_final:
         decision = None  # not known to the candidate before the sitting closes (I5)
@@ -47,6 +58,7 @@ def _dossier_context(dossier: Dossier) -> dict[str, Any]:
         "checklist": checklist,
         "deadline": deadline,
         "deadline_end": deadlines.end_of_day(deadline),
+        "international_deadline_end": international_deadline_end,
         "time_left": deadlines.time_left(deadline, now),
         "is_late": deadlines.is_late(deadline, now),
         "international": international,
@@ -102,6 +114,20 @@ def dossier_section(request: HttpRequest, pk: int, section: str) -> HttpResponse
     form_class = SECTION_FORMS.get(section)
     if form_class is None:
         raise Http404
+    if not dossier.is_editable:
+        # Issue 7 item 7: once submitted a section is read, not edited: no form that fails on save.
+        if request.method == "POST":
+            messages.error(request, _("This dossier has been submitted and can no longer be changed."))
+            return redirect("dossier_section", pk=dossier.pk, section=section)
+        ctx = _dossier_context(dossier)
+        ctx.update(
+            {
+                "facts": section_facts(form_class(instance=dossier)),
+                "section": section,
+                "section_title": SECTION_TITLES[section],
+            }
+        )
+        return render(request, "applications/section.html", ctx)
     if request.method == "POST":
         form = form_class(request.POST, instance=Dossier.objects.get(pk=dossier.pk))
         if form.is_valid():
@@ -121,6 +147,26 @@ def dossier_section(request: HttpRequest, pk: int, section: str) -> HttpResponse
     ctx = _dossier_context(dossier)
     ctx.update({"form": form, "section": section, "section_title": SECTION_TITLES[section]})
     return render(request, "applications/section.html", ctx)
+
+
+def section_facts(form: forms.BaseForm) -> list[tuple[str, str]]:
+    """A section's saved values as (label, shown value), for the read-only page after submission."""
+    facts = []
+    for bound in form:
+        value = form.initial.get(bound.name, bound.field.initial)
+        choices = getattr(bound.field, "choices", None)
+        if choices is not None:
+            shown = dict((str(k), str(v)) for k, v in choices).get(str(value if value is not None else ""))
+        elif isinstance(value, bool):
+            shown = _("yes") if value else _("no")
+        elif isinstance(value, dt.date):
+            shown = formats.date_format(value, "DATE_FORMAT")
+        elif isinstance(value, Decimal):
+            shown = floatformat(value, -1)
+        else:
+            shown = str(value) if value not in (None, "") else ""
+        facts.append((str(bound.label), shown or "—"))
+    return facts
 
 
 @login_required
@@ -222,6 +268,11 @@ def dossier_fee(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def dossier_submit(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = selectors.get_own_dossier(request.user, pk)
+    if request.POST.get("confirm") != "yes" and dossier.is_editable:
+        # Issue 7 item 7: submitting is final, so the candidate says they know it (checked here,
+        # not only by the browser's `required`).
+        messages.error(request, _("Tick the box to confirm that you submit your dossier for good."))
+        return redirect(reverse("dossier_detail", args=[dossier.pk]) + "#submit")
     try:
         services.dossier_submit(dossier=dossier, by=request.user)
     except DomainError as exc:

@@ -1,15 +1,127 @@
+"""What every page shows of the signed-in person: the screens their roles open and what waits there.
+
+Read once per request and only when a template asks (convention 25): the roles come from the user's
+permission cache, already filled by the staff-session check; each count is one query, made for the roles
+the person has. The same table decides where a person lands after signing in (issue 7 item 4).
+"""
+
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR, STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class NavItem:
+    url_name: str
+    label: Promise | str
+    waiting: int
+    waiting_text: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+class StaffNav:
+    """The screens a person can use, in the order they land on them: office, director, jury, finance."""
+
+    def __init__(self, request: HttpRequest) -> None:
+        self.request = request
+        self.user: Any = getattr(request, "user", None)
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        if self.user is None or not self.user.is_authenticated:
+            return frozenset()
+        return frozenset(p for p in STAFF_ROLES if self.user.has_perm(p))
+
+    @property
+    def is_staff_role(self) -> bool:
+        return bool(self.roles)
+
+    @cached_property
+    def _director(self) -> tuple[int, int]:
+        from admission.selectors import director_work
+
+        if PROGRAM_DIRECTOR not in self.roles:
+            return 0, 0
+        return director_work(self.user)
+
+    @cached_property
+    def items(self) -> list[NavItem]:
+        from admission import selectors as adm
+        from applications.selectors import fees_to_confirm
+
+        roles, items = self.roles, []
+        if ADMISSIONS_OFFICE in roles:
+            n = adm.dossiers_to_check(self.user)
+            text = ngettext("%(n)d dossier to check", "%(n)d dossiers to check", n) % {"n": n}
+            items.append(NavItem("office_queue", _("Dossiers"), n, text))
+        # A director of no program has no list to open (it would answer 404).
+        programs, waiting = self._director
+        if programs:
+            text = ngettext("%(n)d awaits your opinion", "%(n)d await your opinion", waiting) % {"n": waiting}
+            items.append(NavItem("director_list", _("My programs' dossiers"), waiting, text))
+        if JURY_MEMBER in roles or ADMISSIONS_OFFICE in roles:
+            n = adm.open_sittings(self.user) if JURY_MEMBER in roles else 0
+            text = ngettext("%(n)d sitting open", "%(n)d sittings open", n) % {"n": n}
+            items.append(NavItem("sittings", _("Admission jury"), n, text))
+        if FINANCE in roles:
+            n = fees_to_confirm(self.user)
+            text = ngettext("%(n)d payment to confirm", "%(n)d payments to confirm", n) % {"n": n}
+            items.append(NavItem("fee_payments", _("Application fees"), n, text))
+        return items
+
+    @cached_property
+    def back_office(self) -> bool:
+        """The admin has something for this person: never a link to a page that would turn them away."""
+        user = self.user
+        if user is None or not (user.is_authenticated and user.is_active and user.is_staff):
+            return False
+        if user.is_superuser:
+            return True
+        from django.contrib import admin
+
+        return bool(admin.site.get_app_list(self.request))
+
+    def landing(self) -> str:
+        """Where the person lands after signing in: the superuser the admin, staff their first screen
+        (office, director, jury, finance), staff of the admin only the admin, candidates their dashboard."""
+        user = self.user
+        if user is not None and user.is_authenticated and user.is_superuser:
+            return reverse("admin:index")
+        # Only the first screen is needed: no count is made for it.
+        roles = self.roles
+        if ADMISSIONS_OFFICE in roles:
+            return reverse("office_queue")
+        if self._director[0]:
+            return reverse("director_list")
+        if JURY_MEMBER in roles:
+            return reverse("sittings")
+        if FINANCE in roles:
+            return reverse("fee_payments")
+        if self.back_office:
+            return reverse("admin:index")
+        return reverse("dashboard")
+
+
+def staff_nav(request: HttpRequest) -> StaffNav:
+    """The request's one ``StaffNav`` (made on first use, then kept on the request)."""
+    nav = getattr(request, "_cursus_nav", None)
+    if nav is None:
+        nav = StaffNav(request)
+        request._cursus_nav = nav  # type: ignore[attr-defined]
+    return nav
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    user = getattr(request, "user", None)
-    is_staff_role = bool(
-        user
-        and user.is_authenticated
-        and any(user.has_perm(p) for p in (ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR))
-    )
-    return {"is_staff_role": is_staff_role}
+    nav = staff_nav(request)
+    return {"nav": nav, "is_staff_role": nav.is_staff_role}

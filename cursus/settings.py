@@ -81,6 +81,14 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text emails: no HTML escaping, so "l'école" is not sent as "l&#x27;école".
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -140,6 +148,7 @@ ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
 # Two-factor authentication (allauth MFA): required for every staff role and the superuser before
 # any staff screen (accounts.middleware.StaffSessionMiddleware); candidates may turn it on.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "accounts.mfa_adapter.MFAAdapter"
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Cursus")
 MFA_RECOVERY_CODE_COUNT = 10
 # Pages under these prefixes are staff screens: a second factor first.

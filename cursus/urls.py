@@ -68,6 +68,7 @@ urlpatterns = [
     path("gestion/frais/<int:pk>/introuvable/", staff_views.fee_payment_reject, name="fee_payment_reject"),
     # GDPR (issue 6 item 7): no id in these URLs, only the signed-in person's own data.
     path("confidentialite/", privacy_views.privacy_notice, name="privacy_notice"),
+    path("accessibilite/", privacy_views.accessibility_statement, name="accessibility_statement"),
     path("mes-donnees/", privacy_views.my_data, name="my_data"),
     path("mes-donnees/export.zip", privacy_views.my_data_export, name="my_data_export"),
     path("mes-donnees/effacement/", privacy_views.my_data_erase, name="my_data_erase"),

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.roles import ADMISSIONS_OFFICE
 from cursus.admin_scope import InstitutionScopedAdmin
@@ -51,13 +52,19 @@ class OutgoingEmailAdmin(InstitutionScopedAdmin):
             deliver_email.enqueue(email.pk)
             sent += 1
         if sent:
-            messages.success(request, _("%(n)d email(s) queued again.") % {"n": sent})
+            messages.success(
+                request,
+                ngettext("%(n)d email queued again.", "%(n)d emails queued again.", sent) % {"n": sent},
+            )
         if refused:
             messages.error(
                 request,
-                _(
-                    "%(n)d email(s) carried a secret link or code and cannot be sent again; "
-                    "the person asks for a new one."
+                ngettext(
+                    "%(n)d email carried a secret link or code and cannot be sent again; "
+                    "the person asks for a new one.",
+                    "%(n)d emails carried a secret link or code and cannot be sent again; "
+                    "the person asks for a new one.",
+                    refused,
                 )
                 % {"n": refused},
             )

@@ -76,8 +76,8 @@ def email_send(
     """Render ``emails/<template>_{subject.txt,body.txt,body.html}`` in ``language`` and queue it."""
     with translation.override(language or settings.LANGUAGE_CODE):
         ctx = {"site_url": settings.SITE_URL, **context}
-        subject = render_to_string(f"emails/{template}_subject.txt", ctx)
-        body_text = render_to_string(f"emails/{template}_body.txt", ctx)
+        subject = render_to_string(f"emails/{template}_subject.txt", ctx, using="text")
+        body_text = render_to_string(f"emails/{template}_body.txt", ctx, using="text")
         body_html = render_to_string(f"emails/{template}_body.html", ctx)
     return email_send_rendered(
         to=to,

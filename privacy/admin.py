@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from cursus.admin_scope import InstitutionScopedAdmin
-from privacy.models import ErasedDossier, ErasureRequest, PrivacyNotice
+from privacy.models import AccessibilityStatement, ErasedDossier, ErasureRequest, PrivacyNotice
 
 
 @admin.register(PrivacyNotice)
@@ -32,6 +32,30 @@ class PrivacyNoticeAdmin(InstitutionScopedAdmin):
             "English",
             {"fields": ["purposes_en", "legal_basis_en", "recipients_en", "retention_en", "rights_en"]},
         ),
+    ]
+
+
+@admin.register(AccessibilityStatement)
+class AccessibilityStatementAdmin(InstitutionScopedAdmin):
+    list_display = ["institution", "conformance", "audited_on", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "institution",
+                    "conformance",
+                    "audited_on",
+                    "audited_by",
+                    "compliance_rate",
+                    "contact_email",
+                    "contact_address",
+                    "recourse_url",
+                ]
+            },
+        ),
+        ("Français", {"fields": ["gaps_fr", "environment_fr"]}),
+        ("English", {"fields": ["gaps_en", "environment_en"]}),
     ]
 
 

@@ -99,3 +99,37 @@ def notice_defaults(*, name: str, address: str, email: str) -> dict[str, Any]:
         "rights_fr": RIGHTS_FR,
         "rights_en": RIGHTS_EN,
     }
+
+
+# — Accessibility statement (RGAA 4.1) —
+
+GAPS_FR = """\
+Aucun audit de conformité au RGAA n'a encore été réalisé. Les pages sont contrôlées automatiquement \
+(axe-core) sur téléphone et sur ordinateur, en français et en anglais, mais ces contrôles ne couvrent \
+qu'une partie des critères. Limites connues :
+- les pièces justificatives déposées par les candidats (PDF, images) ne sont pas rendues accessibles ;
+- les lettres de décision et les procès-verbaux en PDF ne sont pas balisés ;
+- l'interface d'administration (back-office) n'a pas été vérifiée."""
+GAPS_EN = """\
+No RGAA conformance audit has been carried out yet. Pages are checked automatically (axe-core) on \
+phones and computers, in French and English, but these checks cover only part of the criteria. \
+Known limits:
+- documents uploaded by candidates (PDF, images) are not made accessible;
+- decision letters and minutes in PDF are not tagged;
+- the administration interface (back office) has not been checked."""
+ENVIRONMENT_FR = "HTML, CSS, JavaScript (facultatif). Vérifié avec Chromium et axe-core."
+ENVIRONMENT_EN = "HTML, CSS, JavaScript (optional). Checked with Chromium and axe-core."
+
+
+def statement_defaults(*, address: str, email: str) -> dict[str, Any]:
+    """The default accessibility statement: not compliant until an audit says otherwise (RGAA: a
+    service never audited declares itself "non conforme"); the contact starts as the institution's."""
+    return {
+        "conformance": "none",
+        "contact_email": email,
+        "contact_address": address,
+        "gaps_fr": GAPS_FR,
+        "gaps_en": GAPS_EN,
+        "environment_fr": ENVIRONMENT_FR,
+        "environment_en": ENVIRONMENT_EN,
+    }

@@ -126,3 +126,66 @@ class ErasedDossier(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id:06d} MS {self.program_code} {self.session_name}"
+
+
+DEFENSEUR_DES_DROITS_URL = "https://formulaire.defenseurdesdroits.fr/"
+
+
+class Conformance(models.TextChoices):
+    """RGAA 4.1 conformance levels of an accessibility statement."""
+
+    FULL = "full", pgettext_lazy("rgaa", "Fully compliant")
+    PARTIAL = "partial", pgettext_lazy("rgaa", "Partially compliant")
+    NONE = "none", pgettext_lazy("rgaa", "Not compliant")
+
+
+class AccessibilityStatement(models.Model):
+    """The accessibility statement a public school must publish (RGAA 4.1, law of 11 February 2005
+    art. 47): conformance level, what is not accessible, a contact and the recourse. One per
+    institution, edited in the admin; a default is shown until its office saves one."""
+
+    institution = models.OneToOneField(
+        Institution,
+        on_delete=models.CASCADE,
+        related_name="accessibility_statement",
+        verbose_name=_("institution"),
+    )
+    conformance = models.CharField(
+        _("conformance level"), max_length=8, choices=Conformance.choices, default=Conformance.NONE
+    )
+    audited_on = models.DateField(
+        _("audit date"), null=True, blank=True, help_text=_("Leave empty while no RGAA audit has been made.")
+    )
+    audited_by = models.CharField(_("audited by"), max_length=200, blank=True)
+    compliance_rate = models.PositiveSmallIntegerField(
+        _("compliance rate (%)"), null=True, blank=True, help_text=_("Share of RGAA criteria met.")
+    )
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_address = models.TextField(_("contact postal address"), blank=True)
+    gaps_fr = models.TextField(_("known gaps (French)"))
+    gaps_en = models.TextField(_("known gaps (English)"))
+    environment_fr = models.TextField(_("technologies and test environment (French)"), blank=True)
+    environment_en = models.TextField(_("technologies and test environment (English)"), blank=True)
+    recourse_url = models.URLField(_("Défenseur des droits' contact page"), default=DEFENSEUR_DES_DROITS_URL)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("accessibility statement")
+        verbose_name_plural = _("accessibility statements")
+        ordering = ["institution__name"]
+
+    def __str__(self) -> str:
+        return str(self.institution)
+
+    def _text(self, name: str) -> str:
+        french = getattr(self, f"{name}_fr")
+        english = getattr(self, f"{name}_en")
+        return (english or french) if get_language() == "en" else (french or english)
+
+    @property
+    def gaps(self) -> str:
+        return self._text("gaps")
+
+    @property
+    def environment(self) -> str:
+        return self._text("environment")

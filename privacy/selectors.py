@@ -15,8 +15,8 @@ from applications.services import SECTION_FIELDS
 from catalog.models import AdmissionSession, Institution
 from notifications.models import OutgoingEmail
 from privacy import rules
-from privacy.defaults import notice_defaults
-from privacy.models import ErasedDossier, ErasureRequest, PrivacyNotice
+from privacy.defaults import notice_defaults, statement_defaults
+from privacy.models import AccessibilityStatement, ErasedDossier, ErasureRequest, PrivacyNotice
 
 # Every state of a candidate not admitted (SPEC §5). A state added later (registered, student…) is kept
 # by default: only what is listed here is ever purged.
@@ -43,6 +43,16 @@ def privacy_notices() -> list[PrivacyNotice]:
     """One notice per institution (usually one)."""
     saved = {n.institution_id: n for n in PrivacyNotice.objects.select_related("institution")}
     return [saved.get(i.pk) or privacy_notice_for(i) for i in Institution.objects.order_by("name")]
+
+
+def accessibility_statements() -> list[AccessibilityStatement]:
+    """One statement per institution: the saved one, or the default (unsaved) until its office saves one."""
+    saved = {s.institution_id: s for s in AccessibilityStatement.objects.select_related("institution")}
+    return [
+        saved.get(i.pk)
+        or AccessibilityStatement(institution=i, **statement_defaults(address=i.address, email=i.email))
+        for i in Institution.objects.order_by("name")
+    ]
 
 
 def retention_days() -> int:

@@ -23,8 +23,14 @@ from cursus.errors import DomainError
 from notifications.models import OutgoingEmail
 from notifications.services import email_send
 from privacy import selectors
-from privacy.defaults import notice_defaults
-from privacy.models import ErasedDossier, ErasureCause, ErasureRequest, PrivacyNotice
+from privacy.defaults import notice_defaults, statement_defaults
+from privacy.models import (
+    AccessibilityStatement,
+    ErasedDossier,
+    ErasureCause,
+    ErasureRequest,
+    PrivacyNotice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +40,7 @@ ERASED_EMAIL_DOMAIN = "erased.invalid"
 _BLANKED: dict[str, Any] = {
     "last_name": "",
     "first_names": "",
+    "search_name": "",
     "birth_date": None,
     "birth_place": "",
     "nationality": "",
@@ -63,6 +70,15 @@ def privacy_notice_install_defaults(institution: Institution) -> PrivacyNotice:
         defaults=notice_defaults(name=institution.name, address=institution.address, email=institution.email),
     )
     return notice
+
+
+def accessibility_statement_install_defaults(institution: Institution) -> AccessibilityStatement:
+    """Install the default accessibility statement (RGAA). Safe to run twice: a saved one is left as is."""
+    statement, _created = AccessibilityStatement.objects.get_or_create(
+        institution=institution,
+        defaults=statement_defaults(address=institution.address, email=institution.email),
+    )
+    return statement
 
 
 # — Access and portability —

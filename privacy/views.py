@@ -18,6 +18,11 @@ def privacy_notice(request: HttpRequest) -> HttpResponse:
     return render(request, "privacy/notice.html", {"notices": selectors.privacy_notices()})
 
 
+def accessibility_statement(request: HttpRequest) -> HttpResponse:
+    """RGAA 4.1: the statement of each institution (public, linked from every page's footer)."""
+    return render(request, "privacy/accessibility.html", {"statements": selectors.accessibility_statements()})
+
+
 @never_cache
 @login_required
 def my_data(request: HttpRequest) -> HttpResponse:

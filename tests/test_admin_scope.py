@@ -45,13 +45,14 @@ MARKER = "qzxw"
 def _decide(dossier: Dossier, *, office: User, finance: User, director: User, jury: User) -> Dossier:
     """Complete, interviewed, reviewed and decided: every admission model gets a row."""
     dossier = make_complete(dossier, office, finance)
-    adm.interview_propose(
+    interview = adm.interview_propose(
         dossier=dossier,
         by=director,
         starts_at=dt.datetime.now(tz=PARIS).replace(microsecond=0) + dt.timedelta(days=3),
         mode="phone",
         phone="+33 3 27 00 00 00",
     )
+    adm.interview_record(interview=interview, by=director, notes="Held: clear project.")
     adm.opinion_give(dossier=dossier, by=director, favourable=True)
     dossier.refresh_from_db()
     assert dossier.sitting is not None, dossier.status

@@ -448,7 +448,7 @@ def test_I5_closing_makes_decisions_final_everywhere(
     sitting = at_jury.sitting
     assert sitting is not None
     with django_capture_on_commit_callbacks(execute=True):
-        adm.sitting_close(sitting=sitting, by=office)
+        adm.sitting_close(sitting=sitting, by=office, reason="closed before its date (test)")
     at_jury.refresh_from_db()
     assert at_jury.status == DossierStatus.ADMITTED
     before = Decision.objects.values().get(dossier=at_jury)
@@ -495,14 +495,18 @@ def test_I5_closing_needs_every_dossier_decided_and_the_right_person(
     sitting = at_jury.sitting
     assert sitting is not None
     with pytest.raises(DomainError) as err:
-        adm.sitting_close(sitting=sitting, by=office)
+        adm.sitting_close(sitting=sitting, by=office, reason="closed before its date (test)")
     assert err.value.code == "undecided"
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome=Outcome.REFUSED, comment="Profil éloigné")
     with pytest.raises(DomainError):
-        adm.sitting_close(sitting=sitting, by=sitting_member)  # a member, not the president
+        adm.sitting_close(
+            sitting=sitting, by=sitting_member, reason="closed before its date (test)"
+        )  # a member, not the president
     sitting.president = sitting_member
     sitting.save()
-    assert adm.sitting_close(sitting=sitting, by=sitting_member).is_closed
+    assert adm.sitting_close(
+        sitting=sitting, by=sitting_member, reason="closed before its date (test)"
+    ).is_closed
 
 
 @pytest.mark.parametrize(
@@ -522,7 +526,7 @@ def test_I5_decision_email_with_letter_and_time_recorded(
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome=Outcome.ADMITTED)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+        adm.sitting_close(sitting=at_jury.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     decision = Decision.objects.get(dossier=at_jury)
     assert decision.notified_at is not None  # starts the 15 days of R2.6
     message = mail.outbox[-1]
@@ -550,7 +554,7 @@ def test_minutes_pdf_lists_decisions_and_members(
     sitting_member.first_name, sitting_member.last_name = "Judith", "Jurée"
     sitting_member.save()
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome=Outcome.ADMITTED)
-    adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+    adm.sitting_close(sitting=at_jury.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     client.login(email=office.email, password=PASSWORD)
     response = client.get(reverse("sitting_minutes", args=[at_jury.sitting.pk]))  # type: ignore[union-attr]
     text = pdf_text(response.content)
@@ -565,7 +569,7 @@ def test_R2_11_withdrawal_keeps_the_fee_and_is_impossible_after_a_decision(
 ) -> None:
     payment = FeePayment.objects.get(dossier=at_jury)
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome=Outcome.WAITING_LIST)
-    adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+    adm.sitting_close(sitting=at_jury.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     with pytest.raises(DomainError):
         services.dossier_withdraw(dossier=at_jury, by=at_jury.candidate)
     payment.refresh_from_db()
@@ -638,7 +642,7 @@ def test_I6_withdrawal_before_closing_frees_the_place(
     event = AuditEvent.objects.get(action="dossier.withdraw", object_id=str(a.pk))
     assert event.data["dropped_provisional_decision"] == ["admitted"]
     # the withdrawn dossier does not hold up the closing of the sitting
-    assert adm.sitting_close(sitting=b.sitting, by=office).is_closed  # type: ignore[arg-type]
+    assert adm.sitting_close(sitting=b.sitting, by=office, reason="closed before its date (test)").is_closed  # type: ignore[arg-type]
 
 
 def test_R2_3_director_reads_documents_inline(client: Any, complete: Dossier, director_be: Any) -> None:

@@ -141,7 +141,8 @@ def test_I15_candidate_journey_in_chromium(
     page.fill("#id_paid_on", dt.date.today().isoformat())
     page.get_by_role("button", name=w["paid"]).click()
 
-    # submit
+    # submit: final, so the candidate confirms it (issue 7 item 7)
+    page.check("#id_confirm_submit")
     page.get_by_role("button", name=w["submit"]).click()
     expect(page.locator("[data-status=submitted]")).to_have_text(w["submitted"])
     expect(page.locator(".receipt")).to_contain_text(w["receipt"])
@@ -239,17 +240,18 @@ def test_admission_journey_in_chromium(
     login(page, base, jury.email)
     page.goto(base + "/gestion/jurys/")
     page.get_by_role("link", name=sitting.name).click()
-    expect(page.locator(".places").first).to_contain_text("0 places prises")
+    expect(page.locator(".places").first).to_contain_text("0 place prise sur")
     row = page.locator(f"#d{ready.pk}")
     row.locator("select[name=outcome]").select_option("admitted")
     row.get_by_role("button", name="Décider").click()
     expect(page.locator(f"#d{ready.pk}")).to_contain_text("Admis")
-    expect(page.locator(".places").first).to_contain_text("1 places prises")
+    expect(page.locator(".places").first).to_contain_text("1 place prise sur")
 
     # the office closes the sitting
     login(page, base, office.email)
     page.goto(base + f"/gestion/jurys/{sitting.pk}/")
     page.get_by_role("link", name="Clore la séance…").click()
+    page.fill("#id_reason", "Séance avancée")  # before its date: a reason (issue 7 item 2)
     page.locator("#close-sitting").click()
     expect(page.locator("h1 .badge")).to_have_text("Close")
 

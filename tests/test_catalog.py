@@ -61,7 +61,7 @@ def test_home_reaches_every_figure_of_the_notice(client: Any, catalog: Admission
     assert "TRESOR PUBLIC LILLE" in page
     assert "4 juin 2025 à 23:59:59 (heure de Paris)" in page  # R2.1
     assert "12 mars 2025 à 23:59:59 (heure de Paris)" in page  # R2.7
-    assert "25 septembre 2024 à 00:00:00" in page
+    assert "25 septembre 2024 à 00:00 (heure de Paris)" in page  # no seconds where they mean nothing
     assert "remboursables" in page  # R2.11
     assert "Flywire" in page and "internationaux" in page  # R2.10
     assert "logements" in client.get(reverse("home")).content.decode()  # R3.3 link to housing page

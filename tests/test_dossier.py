@@ -252,7 +252,7 @@ def test_I1_late_submission_through_the_page_says_so_and_keeps_the_draft(
     dossier = fill_dossier(open_2025(candidate, catalog), at=dt.datetime(2025, 6, 1, tzinfo=PARIS))
     client.login(email=candidate.email, password=PASSWORD)
     with time_machine.travel(dt.datetime(2025, 6, 5, 0, 0, 0, tzinfo=PARIS), tick=False):
-        response = client.post(reverse("dossier_submit", args=[dossier.pk]), follow=True)
+        response = client.post(reverse("dossier_submit", args=[dossier.pk]), {"confirm": "yes"}, follow=True)
     assert "23:59:59" in response.content.decode()
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.DRAFT
@@ -262,7 +262,7 @@ def test_I1_submission_through_the_page_at_last_second(client: Any, candidate: A
     dossier = fill_dossier(open_2025(candidate, catalog), at=dt.datetime(2025, 6, 1, tzinfo=PARIS))
     client.login(email=candidate.email, password=PASSWORD)
     with time_machine.travel(dt.datetime(2025, 6, 4, 23, 59, 59, tzinfo=PARIS), tick=False):
-        client.post(reverse("dossier_submit", args=[dossier.pk]))
+        client.post(reverse("dossier_submit", args=[dossier.pk]), {"confirm": "yes"})
     dossier.refresh_from_db()
     assert dossier.status == DossierStatus.SUBMITTED
 

@@ -124,9 +124,28 @@ def test_I5_decision_email_through_real_smtp_with_the_letter(
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome="admitted")
     smtp.messages.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        adm.sitting_close(sitting=at_jury.sitting, by=office)  # type: ignore[arg-type]
+        adm.sitting_close(sitting=at_jury.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     msg = next(m for m in smtp.messages if subject_word in m["Subject"])
     pdfs = [part for part in msg.iter_attachments() if part.get_content_type() == "application/pdf"]
     assert len(pdfs) == 1
     text = " ".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdfs[0].get_content())).pages)
     assert at_jury.last_name in text and "BE+" in text and letter_word in text
+
+
+def test_issue7_1_plain_text_emails_show_plain_characters(db: Any) -> None:
+    """Every text email is rendered without HTML escaping: an apostrophe stays an apostrophe."""
+    from notifications.services import email_send
+
+    class Dossier:
+        full_name = "Jeanne d'Arc <Lorraine> & Co"
+        pk = 1
+
+    email = email_send(
+        template="dossier_withdrawn",
+        to="j@example.org",
+        language="en",
+        context={"dossier": Dossier(), "program": type("P", (), {"code": "BE+"})()},
+    )
+    assert "Jeanne d'Arc <Lorraine> & Co" in email.body_text
+    assert "&#x27;" not in email.body_text and "&amp;" not in email.body_text
+    assert "Jeanne d&#x27;Arc &lt;Lorraine&gt; &amp; Co" in email.body_html

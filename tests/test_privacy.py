@@ -47,7 +47,7 @@ def _decide(dossier: Dossier, jury: User, office: User, outcome: str) -> Dossier
 
     adm.decision_record(dossier=dossier, by=jury, outcome=outcome, comment="Profil trop junior")
     with TestCase.captureOnCommitCallbacks(execute=True):  # the decision email, which records notified_at
-        adm.sitting_close(sitting=dossier.sitting, by=office)  # type: ignore[arg-type]
+        adm.sitting_close(sitting=dossier.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     dossier.refresh_from_db()
     return dossier
 

@@ -424,3 +424,50 @@ def test_issue6_2_throttle_counters_live_in_a_cache_every_process_shares() -> No
         )
         assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "42"
+
+
+def test_issue6_2_staff_cannot_turn_their_second_factor_off(client: Any, office: User) -> None:
+    from allauth.mfa.models import Authenticator
+
+    client.login(email=office.email, password=PASSWORD)
+    response = client.post(reverse("mfa_deactivate_totp"), follow=True)
+    assert Authenticator.objects.filter(user=office, type="totp").exists()
+    assert client.get(reverse("office_queue")).status_code == 200
+    assert response.status_code == 200
+
+
+def test_issue6_2_candidates_may_turn_theirs_off(client: Any, candidate: User) -> None:
+    from allauth.mfa.adapter import get_adapter
+    from allauth.mfa.models import Authenticator
+
+    totp = mfa_give_totp(user=candidate)
+    assert get_adapter().can_delete_authenticator(totp)
+    assert not get_adapter().can_delete_authenticator(
+        Authenticator(user=make_user("x.office@example.org", group="Admissions office"), type="totp")
+    )
+
+
+def test_issue6_2_a_removed_authenticator_closes_the_staff_screens_at_once(client: Any, office: User) -> None:
+    from allauth.mfa.models import Authenticator
+
+    client.login(email=office.email, password=PASSWORD)
+    assert client.get(reverse("office_queue")).status_code == 200
+    Authenticator.objects.filter(user=office).delete()  # e.g. an administrator after a lost phone
+    response = client.get(reverse("office_queue"))
+    assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+
+
+def test_issue6_1_no_authenticator_secret_in_the_admin(client: Any, superuser: User, office: User) -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import decrypt
+
+    client.login(email=superuser.email, password=PASSWORD)
+    totp = Authenticator.objects.get(user=office, type="totp")
+    secret = decrypt(totp.data["secret"])
+    page = client.get(reverse("admin:mfa_authenticator_change", args=[totp.pk]))
+    assert page.status_code == 200 and secret not in page.content.decode()
+    assert (
+        client.post(reverse("admin:mfa_authenticator_delete", args=[totp.pk]), {"post": "yes"}).status_code
+        == 302
+    )
+    assert not Authenticator.objects.filter(pk=totp.pk).exists()

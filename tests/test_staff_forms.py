@@ -100,7 +100,12 @@ FORMS = [
         lambda s: {"outcome": "waiting_list", "comment": ""},
         htmx=True,
     ),
-    StaffForm("sitting_close", "office", lambda s: {"pk": s.sitting.pk}, lambda s: {}),
+    StaffForm(
+        "sitting_close",
+        "office",
+        lambda s: {"pk": s.sitting.pk},
+        lambda s: {"reason": "Closed before its date (test)"},
+    ),
     StaffForm(
         "fee_payment_confirm",
         "finance",
@@ -120,7 +125,7 @@ def _decide(dossier: Dossier, juror: Any, office: Any, outcome: str) -> Dossier:
     if outcome == "conditional":
         Dossier.objects.filter(pk=dossier.pk).update(bac5_in_progress=True)
     adm.decision_record(dossier=dossier, by=juror, outcome=outcome)
-    adm.sitting_close(sitting=dossier.sitting, by=office)  # type: ignore[arg-type]
+    adm.sitting_close(sitting=dossier.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
     return dossier
 
 

@@ -3,8 +3,8 @@ from decimal import Decimal
 
 from django import template
 from django.utils import formats, timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from cursus.countries import country_name
 from cursus.money import format_eur
@@ -26,9 +26,12 @@ def paris(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value)
+    # Seconds only where they mean something: a deadline ends at 23:59:59 (I1); a receipt or an
+    # interview is read to the minute (issue 7 item 8).
+    pattern = "%H:%M:%S" if (local.hour, local.minute, local.second) == (23, 59, 59) else "%H:%M"
     return _("%(date)s at %(time)s (Paris time)") % {
         "date": formats.date_format(local, "DATE_FORMAT"),
-        "time": local.strftime("%H:%M:%S"),
+        "time": local.strftime(pattern),
     }
 
 
@@ -58,3 +61,46 @@ def duration(value: dt.timedelta | None) -> str:
 @register.filter
 def country(code: str) -> str:
     return country_name(code)
+
+
+@register.simple_tag
+def colon() -> str:
+    """A colon after a translated label: French puts a non-breaking space before it (issue 7 item 8)."""
+    return "\u00a0:" if (get_language() or "").startswith("fr") else ":"
+
+
+@register.filter
+def plural_count(value: Decimal | int | None) -> int:
+    """The count that chooses a plural for a quantity that may have decimals (1 year, 1.5 years)."""
+    if value is None:
+        return 0
+    number = Decimal(value)
+    return int(number) if number == number.to_integral_value() else 2
+
+
+@register.filter
+def audit_action(code: str) -> str:
+    from audit.labels import action_label
+
+    return action_label(code)
+
+
+@register.filter
+def audit_state(code: str, action: str = "") -> str:
+    """A state of the history in words, read in the vocabulary of its action (fee.*, document.*…)."""
+    if not code:
+        return ""
+    from admission.models import InterviewStatus, Outcome, SittingStatus
+    from applications.models import DossierStatus, PaymentStatus, Verdict
+
+    kinds = {
+        "fee": PaymentStatus,
+        "document": Verdict,
+        "interview": InterviewStatus,
+        "decision": Outcome,
+        "sitting": SittingStatus,
+    }
+    for choices in (kinds.get(action.split(".", 1)[0]), DossierStatus):
+        if choices is not None and code in choices.values:
+            return str(choices(code).label)
+    return code

@@ -42,3 +42,38 @@
     el.addEventListener("click", function (ev) { if (!window.confirm(el.getAttribute("data-confirm"))) ev.preventDefault(); });
   });
 })();
+// 3. Issue 7 items 3 and 9: the error summary takes the focus after a failed submit; the header menu
+//    is open on wide screens (CSS shows it anyway; this keeps the accessibility tree in step);
+//    copy buttons (hidden until script runs, so nothing is broken without it).
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary && document.activeElement !== summary) summary.focus();
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia) {
+    var wide = window.matchMedia("(min-width: 60em)");
+    if (wide.matches) menu.open = true;
+    // Going narrow (a rotated tablet) folds the menu again; going wide opens it.
+    if (wide.addEventListener) wide.addEventListener("change", function () { menu.open = wide.matches; });
+  }
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) return;
+    var status = button.parentNode.querySelector(".copied");
+    var done = function () { if (status) status.textContent = button.getAttribute("data-copied") || ""; };
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      // Selected either way: if the clipboard is refused, the person copies the selection themselves.
+      var range = document.createRange();
+      range.selectNodeContents(source);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(source.textContent.trim()).then(done, function () { /* selected */ });
+      } else {
+        try { if (document.execCommand("copy")) done(); } catch (e) { /* selected */ }
+      }
+    });
+  });
+})();

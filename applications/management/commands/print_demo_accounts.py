@@ -1,3 +1,4 @@
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -9,12 +10,13 @@ class Command(BaseCommand):
     help = "Print the demo accounts and their password."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        self.stdout.write("\nCursus demo — http://127.0.0.1:8000/  (emails are printed in this console)\n")
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write(f"\nCursus demo — http://127.0.0.1:{port}/  (emails are printed in this console)\n")
         self.stdout.write(f"  {'account':28} password     role")
         for email, _first, _last, group, _su in STAFF:
             self.stdout.write(f"  {email:28} {DEMO_PASSWORD}  {group or 'superuser (back office)'}")
         self.stdout.write(f"  {CANDIDATE_EMAIL:28} {DEMO_PASSWORD}  candidate\n")
         self.stdout.write(
             "  Staff accounts sign in with a second factor (authenticator app). For the demo, get the\n"
-            "  current 6-digit code of an account with:  .venv/bin/python manage.py demo_code office@cursus.demo\n"
+            "  current 6-digit code of an account with:  DEBUG=1 .venv/bin/python manage.py demo_code office@cursus.demo\n"
         )

@@ -1,0 +1,47 @@
+"""What an audit action means, in words (issue 7 item 8): the history shows these, never the codes."""
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+ACTION_LABELS: dict[str, Promise] = {
+    "dossier.open": _("Dossier opened"),
+    "dossier.section.identity": _("Identity saved"),
+    "dossier.section.contact": _("Contact details saved"),
+    "dossier.section.eligibility": _("Eligibility saved"),
+    "dossier.section.financing": _("Financing saved"),
+    "dossier.submit": _("Dossier submitted"),
+    "dossier.withdraw": _("Dossier withdrawn"),
+    "dossier.complete": _("Dossier marked complete"),
+    "dossier.incomplete": _("Dossier returned as incomplete"),
+    "dossier.international": _("International flag changed"),
+    "dossier.late_after_flag_change": _("Late for the deadline that applies since the flag changed"),
+    "dossier.opinion": _("Opinion given"),
+    "dossier.route": _("Sent to a jury sitting"),
+    "dossier.move": _("Moved to another sitting"),
+    "document.upload": _("Document uploaded"),
+    "document.verdict": _("Document checked"),
+    "document.history.pruned": _("Old versions of a document deleted"),
+    "fee.declare": _("Application fee declared"),
+    "fee.confirm": _("Application fee confirmed"),
+    "fee.reject": _("Application fee payment rejected"),
+    "interview.propose": pgettext_lazy("history", "Interview proposed"),
+    "interview.respond": _("Candidate answered about the interview"),
+    "interview.record": _("Interview recorded"),
+    "interview.cancel": _("Interview cancelled"),
+    "decision.record": _("Jury decision recorded"),
+    "decision.final": _("Decision final (sitting closed)"),
+    "decision.notified": _("Decision sent to the candidate"),
+    "sitting.close": _("Sitting closed"),
+    "privacy.export": _("Personal data downloaded"),
+    "privacy.erasure_request": _("Erasure requested"),
+    "privacy.dossier_erase": _("Dossier erased"),
+    "privacy.account_erase": _("Account erased"),
+    "user.roles": _("Staff roles changed"),
+}
+
+
+def action_label(code: str) -> str:
+    """The words for ``code``; an action added later without words shows as its code, never blank."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
