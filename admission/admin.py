@@ -13,7 +13,7 @@ class JurySittingAdmin(InstitutionScopedAdmin):
     list_display = ["name", "session", "sits_on", "cutoff", "for_international", "status"]
     list_filter = ["session", "status"]
     filter_horizontal = ["members"]
-    readonly_fields = ["status", "closed_at", "closed_by"]
+    readonly_fields = ["status", "closed_at", "closed_by", "close_reason"]
 
     def has_change_permission(self, request: HttpRequest, obj: JurySitting | None = None) -> bool:
         if obj is not None and obj.is_closed:

@@ -132,7 +132,7 @@ def director_export(request: HttpRequest, program_pk: int) -> HttpResponse:
         Column(_("First names"), lambda d: d.first_names),
         Column(_("Email"), lambda d: d.candidate.email),
         Column(_("Status"), lambda d: d.get_status_display()),
-        Column(_("Path"), lambda d: d.eligibility_path),
+        Column(_("Path"), lambda d: d.get_eligibility_path_display()),
         Column(_("Highest diploma"), lambda d: d.diploma_title),
         Column(_("International"), lambda d: d.is_international),
         Column(_("Opinion"), opinion),

@@ -17,6 +17,7 @@ from applications.models import (
     DossierStatus,
     FeePayment,
     PaymentStatus,
+    Verdict,
 )
 from applications.rules import ascii_fold
 from catalog.models import DocumentRequirement, DocumentType
@@ -216,6 +217,10 @@ def dossier_checklist(dossier: Dossier, slots: list[DocumentSlot] | None = None)
         if slot.current is None:
             documents = False
             missing.append(_("Document missing: %(label)s") % {"label": slot.type.label})
+        elif any(f is not None and f.verdict == Verdict.REFUSED for f in (slot.current, slot.translation)):
+            # Refused by the office (issue 7 §1): the dossier goes back only once it is replaced.
+            documents = False
+            missing.append(_("Document refused, replace it: %(label)s") % {"label": slot.type.label})
         elif slot.needs_translation and slot.translation is None:
             documents = False
             missing.append(

@@ -387,3 +387,29 @@ def test_issue7_6_verdict_in_place_in_chromium(
     expect(page.locator("#to-fix")).to_contain_text("Illisible")
     assert page.evaluate("window.__sameDocument === true")
     assert page.evaluate("window.scrollY") == before
+
+
+def test_issue7_1_a_refused_document_must_be_replaced_before_submitting_again(
+    english_submitted: Dossier, office: Any
+) -> None:
+    dossier = english_submitted
+    cv = dossier.files.get(document_type__code="cv")
+    adm.document_verdict(file=cv, by=office, verdict="refused", reason=REASON)
+    adm.dossier_mark_incomplete(dossier=dossier, by=office, missing=[])
+    dossier.refresh_from_db()
+    with pytest.raises(DomainError):
+        services.dossier_submit(dossier=dossier, by=dossier.candidate)
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.INCOMPLETE
+    data = tiny_pdf("cv v2")
+    services.document_upload(
+        dossier=dossier,
+        by=dossier.candidate,
+        document_type=cv.document_type,
+        fileobj=io.BytesIO(data),
+        name="cv2.pdf",
+        size=len(data),
+    )
+    services.dossier_submit(dossier=dossier, by=dossier.candidate)
+    dossier.refresh_from_db()
+    assert dossier.status == DossierStatus.SUBMITTED
