@@ -21,7 +21,10 @@ sys.path.insert(0, str(ROOT))
 
 
 def timed(label: str, fn: Callable[[], object], runs: int) -> None:
-    fn()  # warm-up
+    first = fn()  # warm-up; a page must answer 200, or the figure would time a redirect
+    status = getattr(first, "status_code", 200)
+    if status != 200:
+        raise SystemExit(f"{label}: answered {status}, not 200")
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -51,6 +54,8 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import setup_test_environment
     from django.utils import timezone
+
+    from accounts.testing import SecondFactorClient
 
     setup_test_environment()  # emails to memory
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -101,7 +106,7 @@ def main() -> None:
 
     anon = Client()
     timed("catalogue (home page)", lambda: anon.get("/"), args.runs)
-    dc = Client()
+    dc = SecondFactorClient()
     dc.force_login(director)
     timed("director list (first page)", lambda: dc.get("/gestion/programmes/"), args.runs)
     timed(
@@ -109,7 +114,7 @@ def main() -> None:
         lambda: dc.get(f"/gestion/programmes/{offerings[0].program_id}/export.csv"),
         args.runs,
     )
-    jc = Client()
+    jc = SecondFactorClient()
     jc.force_login(jury)
     timed(
         "jury screen (whole sitting)", lambda: jc.get(f"/gestion/jurys/{sitting.pk}/"), max(5, args.runs // 4)

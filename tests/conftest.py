@@ -3,7 +3,6 @@
 import datetime as dt
 import io
 import os
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import mfa_give_totp, roles_ensure_groups
+from accounts.testing import SecondFactorClient
 from admission.services import sittings_install_defaults
 from applications import services
 from applications.demo import demo_session, tiny_pdf
@@ -43,41 +43,9 @@ PNG_BYTES = _image("PNG")
 JPEG_BYTES = _image("JPEG")
 
 
-class SecondFactorClient(Client):
-    """Django's test client whose ``login``/``force_login`` of a staff member also passes the second
-    factor, as the real sign-in does after an authenticator code (that flow itself is proven in
-    tests/test_security.py). Candidates are logged in as they are. Use ``Client()`` for a raw session."""
-
-    def login(self, **credentials: Any) -> bool:
-        ok = super().login(**credentials)
-        if ok:
-            self._pass_second_factor()
-        return ok
-
-    def force_login(self, user: Any, backend: str | None = None) -> None:
-        super().force_login(user, backend)
-        self._pass_second_factor()
-
-    def _pass_second_factor(self) -> None:
-        from accounts.selectors import is_staff_member
-        from accounts.services import mfa_give_totp
-
-        session = self.session
-        user = User.objects.get(pk=session["_auth_user_id"])
-        if not is_staff_member(user):
-            return
-        authenticator = mfa_give_totp(user=user)
-        now = time.time()
-        session["account_authentication_methods"] = [
-            {"method": "password", "at": now, "email": user.email},
-            {"method": "mfa", "at": now, "type": "totp", "id": authenticator.pk},
-        ]
-        session["account_authentication_methods_user"] = str(user.pk)
-        session.save()
-
-
 @pytest.fixture
 def client() -> Client:
+    """Staff logged in with ``client.login`` pass the second factor (accounts.testing)."""
     return SecondFactorClient()
 
 
