@@ -49,6 +49,7 @@ class StaffSessionMiddleware:
 
     SEEN_KEY = "cursus_seen_at"
     STARTED_KEY = "cursus_started_at"
+    WARNED_KEY = "cursus_mfa_setup_warned"
     TOUCH_EVERY = 60
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -98,13 +99,15 @@ class StaffSessionMiddleware:
             logout(request)
             messages.info(request, _("Please sign in again with your second factor."))
             return redirect_to_login(request.get_full_path(), reverse("account_login"))
-        messages.warning(
-            request,
-            _(
-                "Staff screens need two-factor authentication. Set up an authenticator app "
-                "(then keep your recovery codes) to continue."
-            ),
-        )
+        if not request.session.get(self.WARNED_KEY):  # said once, not once per page tried
+            request.session[self.WARNED_KEY] = True
+            messages.warning(
+                request,
+                _(
+                    "Staff screens need two-factor authentication. Set up an authenticator app "
+                    "(then keep your recovery codes) to continue."
+                ),
+            )
         return HttpResponseRedirect(reverse("mfa_activate_totp"))
 
 
