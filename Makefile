@@ -1,6 +1,7 @@
 # Cursus — two commands: `make run` (demo on http://127.0.0.1:8000) and `make test` (everything).
 SHELL := /bin/bash
 PORT ?= 8000
+DEMO_CANDIDATES ?= 12
 VENV := .venv
 PY := $(VENV)/bin/python
 # DEBUG is off unless set (production). The demo and the suite run with the development defaults.
@@ -38,14 +39,14 @@ migrate: venv
 
 demo: migrate
 	$(PY) manage.py seed_defaults
-	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo --candidates $(DEMO_CANDIDATES)
 
 # Serve the demo: the worker runs beside the web server and stops with it.
 run: demo
 	@PORT=$(PORT) $(PY) manage.py print_demo_accounts
 	@trap 'kill 0' EXIT; \
-	$(PY) manage.py db_worker --no-reload --interval 1 & \
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py db_worker --no-reload --interval 1 & \
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 worker: venv
 	$(PY) manage.py db_worker --no-reload
