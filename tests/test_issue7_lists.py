@@ -497,3 +497,17 @@ def test_issue7_4_pickers_of_directors_jury_members_and_presidents_list_staff_on
     ):
         page = client.get(url).content.decode()
         assert jury.email in page and candidate.email not in page, url
+
+
+def test_issue7_5_an_empty_search_in_one_status_offers_every_status(
+    client: Any, office: Any, open_session: Any
+) -> None:
+    from django.urls import reverse
+
+    from tests.conftest import PASSWORD
+
+    client.login(email=office.email, password=PASSWORD)
+    page = client.get(reverse("office_queue"), {"q": "zzz-nobody", "status": "submitted"}).content.decode()
+    assert 'id="search-everywhere"' in page and "status=all" in page
+    page = client.get(reverse("office_queue"), {"q": "zzz-nobody", "status": "all"}).content.decode()
+    assert 'id="search-everywhere"' not in page

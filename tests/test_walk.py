@@ -273,3 +273,22 @@ def test_issue7_3_payment_reference_on_one_line_with_a_copy_button(
     else:
         assert not button.is_visible()
     context.close()
+
+
+def test_issue7_3_phone_menu_folds_on_escape_and_when_focus_leaves(
+    browser: Browser, live_server: Any, catalog: Any
+) -> None:
+    context = browser.new_context(viewport=VIEWPORTS["phone"])
+    page = context.new_page()
+    page.goto(live_server.url + reverse("home"))
+    menu = page.locator("details.menu")
+    menu.locator("summary").click()
+    assert menu.evaluate("m => m.open")
+    page.keyboard.press("Escape")
+    assert not menu.evaluate("m => m.open")
+    assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+    menu.locator("summary").click()
+    menu.locator("a, button").last.focus()
+    page.keyboard.press("Tab")  # out of the menu, on to the page
+    assert not menu.evaluate("m => m.open")
+    context.close()

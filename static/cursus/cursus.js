@@ -55,6 +55,19 @@
     if (wide.matches) menu.open = true;
     // Going narrow (a rotated tablet) folds the menu again; going wide opens it.
     if (wide.addEventListener) wide.addEventListener("change", function () { menu.open = wide.matches; });
+    // On a phone the open menu covers the page: Escape, or the focus leaving it, folds it again.
+    var fold = function () {
+      if (!wide.matches && menu.open) menu.open = false;
+    };
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && !wide.matches && menu.open) {
+        fold();
+        menu.querySelector("summary").focus();
+      }
+    });
+    menu.addEventListener("focusout", function (event) {
+      if (event.relatedTarget && !menu.contains(event.relatedTarget)) fold();
+    });
   }
   document.querySelectorAll("button[data-copy]").forEach(function (button) {
     var source = document.querySelector(button.getAttribute("data-copy"));
