@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from admission.models import Decision, Interview, JurySitting, Opinion
-from cursus.admin_scope import InstitutionScopedAdmin
+from cursus.admin_scope import InstitutionScopedAdmin, ReadOnlyAdmin
 
 
 @admin.register(JurySitting)
@@ -24,17 +24,7 @@ class JurySittingAdmin(InstitutionScopedAdmin):
         return False
 
 
-class ReadOnlyAdmin(InstitutionScopedAdmin):
-    """Decisions, opinions and interviews change only through their services (audited)."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+# Decisions, opinions and interviews change only through their services (audited): ReadOnlyAdmin.
 
 
 @admin.register(Decision)

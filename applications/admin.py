@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 from applications.models import DocumentFile, Dossier, FeePayment, PaymentStatus
 from applications.selectors import never_submitted
 from applications.services import fee_confirm, fee_reject
-from cursus.admin_scope import InstitutionScopedAdmin, InstitutionScopedInline
+from cursus.admin_scope import InstitutionScopedAdmin, InstitutionScopedInline, ReadOnlyAdmin
 from cursus.errors import DomainError
 
 
@@ -50,7 +50,7 @@ class FeePaymentInline(InstitutionScopedInline):
 
 
 @admin.register(Dossier)
-class DossierAdmin(InstitutionScopedAdmin):
+class DossierAdmin(ReadOnlyAdmin):
     """Read access: dossiers change only through services."""
 
     institution_lookup = "offering__session__institution_id"
@@ -68,15 +68,6 @@ class DossierAdmin(InstitutionScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
         return [f.name for f in Dossier._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(FeePayment)

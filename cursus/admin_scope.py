@@ -145,6 +145,24 @@ class InstitutionScopedAdmin(ScopedChoicesMixin, admin.ModelAdmin):
         super().save_formset(request, form, formset, change)
 
 
+class ReadOnlyMixin:
+    """Rows that change only through their services (audited) or never: shown, never added, changed or
+    deleted from the admin."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyAdmin(ReadOnlyMixin, InstitutionScopedAdmin):
+    pass
+
+
 class InstitutionScopedInline(ScopedChoicesMixin, admin.TabularInline):
     """An inline whose choices are limited like its parent's (its rows are the parent's)."""
 

@@ -1,9 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from cursus.admin_scope import InstitutionScopedAdmin
+from cursus.admin_scope import InstitutionScopedAdmin, ReadOnlyAdmin, ReadOnlyMixin
 from privacy.models import AccessibilityStatement, ErasedDossier, ErasureRequest, PrivacyNotice
 
 
@@ -59,17 +56,6 @@ class AccessibilityStatementAdmin(InstitutionScopedAdmin):
     ]
 
 
-class ReadOnlyAdmin(InstitutionScopedAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(ErasedDossier)
 class ErasedDossierAdmin(ReadOnlyAdmin):
     list_display = ["dossier_id", "program_code", "session_name", "status", "outcome", "cause", "erased_at"]
@@ -77,17 +63,8 @@ class ErasedDossierAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(admin.ModelAdmin):
+class ErasureRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Accounts belong to no institution: for superusers and unscoped staff (cursus.admin_scope)."""
 
     list_display = ["user", "cause", "requested_at", "erase_on", "completed_at"]
     list_filter = ["cause"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -10,7 +10,17 @@ from catalog.models import Institution
 CNIL_COMPLAINT_URL = "https://www.cnil.fr/fr/plaintes"
 
 
-class PrivacyNotice(models.Model):
+class BilingualText:
+    """Texts kept in French and English (``<name>_fr``, ``<name>_en``): the reader's language, else the
+    other one (I15)."""
+
+    def _text(self, name: str) -> str:
+        french = getattr(self, f"{name}_fr")
+        english = getattr(self, f"{name}_en")
+        return (english or french) if get_language() == "en" else (french or english)
+
+
+class PrivacyNotice(BilingualText, models.Model):
     """What an institution tells applicants about their personal data (GDPR art. 13). Edited in the
     admin by that institution's office; a default is shown until they save one."""
 
@@ -43,11 +53,6 @@ class PrivacyNotice(models.Model):
 
     def __str__(self) -> str:
         return str(self.institution)
-
-    def _text(self, name: str) -> str:
-        french = getattr(self, f"{name}_fr")
-        english = getattr(self, f"{name}_en")
-        return (english or french) if get_language() == "en" else (french or english)
 
     @property
     def purposes(self) -> str:
@@ -139,7 +144,7 @@ class Conformance(models.TextChoices):
     NONE = "none", pgettext_lazy("rgaa", "Not compliant")
 
 
-class AccessibilityStatement(models.Model):
+class AccessibilityStatement(BilingualText, models.Model):
     """The accessibility statement a public school must publish (RGAA 4.1, law of 11 February 2005
     art. 47): conformance level, what is not accessible, a contact and the recourse. One per
     institution, edited in the admin; a default is shown until its office saves one."""
@@ -176,11 +181,6 @@ class AccessibilityStatement(models.Model):
 
     def __str__(self) -> str:
         return str(self.institution)
-
-    def _text(self, name: str) -> str:
-        french = getattr(self, f"{name}_fr")
-        english = getattr(self, f"{name}_en")
-        return (english or french) if get_language() == "en" else (french or english)
 
     @property
     def gaps(self) -> str:
