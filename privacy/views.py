@@ -9,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.selectors import is_staff_member
 from cursus.errors import DomainError
 from privacy import selectors, services
 from privacy.forms import ErasureForm
@@ -33,7 +34,7 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "summary": selectors.data_summary(request.user),
             "pending": selectors.pending_erasure(request.user),
             "kept": selectors.kept_dossiers(request.user),
-            "is_staff_account": request.user.is_staff or request.user.is_superuser,
+            "is_staff_account": is_staff_member(request.user),
         },
     )
 
@@ -51,7 +52,7 @@ def my_data_export(request: HttpRequest) -> FileResponse:
 @never_cache
 @login_required
 def my_data_erase(request: HttpRequest) -> HttpResponse:
-    if request.user.is_staff or request.user.is_superuser:
+    if is_staff_member(request.user):
         messages.error(request, _("Staff accounts are closed by an administrator."))
         return redirect("my_data")
     form = ErasureForm(request.POST or None, user=request.user)
