@@ -13,6 +13,7 @@ from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Op
 from applications.models import Dossier, DossierStatus
 from applications.selectors import dossier_search, filter_fee_state, never_submitted
 from catalog.models import AdmissionSession, Offering, Program
+from registration.selectors import held_expression
 
 DIRECTOR_STATUSES = (
     DossierStatus.COMPLETE,
@@ -247,7 +248,7 @@ def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
     offerings = list(
         Offering.objects.filter(session_id=sitting.session_id)
         .select_related("program")
-        .annotate(held=Count("decisions", filter=Q(decisions__outcome__in=HOLDS_A_PLACE)))
+        .annotate(held=held_expression())
         .order_by("program__code")
     )
     groups = {o.pk: ProgramGroup(offering=o, capacity=o.capacity, held=o.held) for o in offerings}  # type: ignore[attr-defined]

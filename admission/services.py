@@ -599,9 +599,10 @@ def interview_send_reminders(*, now: dt.datetime | None = None) -> int:
 
 
 def places(offering: Offering) -> tuple[int, int]:
-    """(capacity, places held): admitted or admitted on condition, final or not."""
-    held = Decision.objects.filter(offering=offering, outcome__in=HOLDS_A_PLACE).count()
-    return offering.capacity, held
+    """(capacity, places held): one definition with registration's offers (I6, issue 8 item 1)."""
+    from registration.selectors import places as held_places
+
+    return held_places(offering)
 
 
 def decision_record(
@@ -787,14 +788,19 @@ def decision_notify(*, decision_id: int) -> Decision:
         deliver_now=True,
     )
     if email.sent_at is not None:
-        decision.notified_at = email.sent_at
-        decision.save(update_fields=["notified_at"])
-        audit_record(
-            actor=None,
-            action="decision.notified",
-            obj=dossier,
-            data={"email": email.pk, "outcome": decision.outcome},
-        )
+        from registration.services.offers import offer_from_decision
+
+        with transaction.atomic():
+            decision.notified_at = email.sent_at
+            decision.save(update_fields=["notified_at"])
+            audit_record(
+                actor=None,
+                action="decision.notified",
+                obj=dossier,
+                data={"email": email.pk, "outcome": decision.outcome},
+            )
+            # The sending starts the 15 days of an admission, or puts the candidate on the list (I7).
+            offer_from_decision(decision=decision)
     return decision
 
 

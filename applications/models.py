@@ -30,6 +30,10 @@ class DossierStatus(models.TextChoices):
     WAITING_LIST = "waiting_list", pgettext_lazy("dossier", "Waiting list")
     REFUSED = "refused", pgettext_lazy("dossier", "Refused")
     WITHDRAWN = "withdrawn", pgettext_lazy("dossier", "Withdrawn")
+    # After the decision (issue 8): the registration's side of the life cycle.
+    REGISTERED = "registered", pgettext_lazy("dossier", "Registered")
+    DECLINED = "declined", pgettext_lazy("dossier", "Place declined")
+    CANCELLED = "cancelled", pgettext_lazy("dossier", "Registration cancelled")
 
 
 EDITABLE_STATUSES = (DossierStatus.DRAFT, DossierStatus.INCOMPLETE)

@@ -38,6 +38,19 @@ ACTION_LABELS: dict[str, Promise] = {
     "privacy.dossier_erase": _("Dossier erased"),
     "privacy.account_erase": _("Account erased"),
     "user.roles": _("Staff roles changed"),
+    # Registration (issue 8): places, the 15 days, the waiting list.
+    "offer.open": _("Place offered (15 days to register)"),
+    "offer.sent": _("Waiting-list offer sent (15 days to register)"),
+    "offer.from_waitlist": _("Place offered from the waiting list"),
+    "offer.remind": _("Registration reminder sent"),
+    "offer.lapse": _("15 days over: place no longer guaranteed"),
+    "offer.extend": _("Registration window extended"),
+    "offer.decline": _("Place declined"),
+    "offer.release": _("Place released"),
+    "offer.register": _("Place taken by the registration"),
+    "dossier.decline": _("Place declined by the candidate"),
+    "waitlist.join": _("Put on the waiting list"),
+    "waitlist.move": _("Rank on the waiting list changed"),
 }
 
 

@@ -1,6 +1,7 @@
 """Catalogue data: institutions, campuses, sessions, programs and what each costs (I16, I17)."""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -110,6 +111,12 @@ class AdmissionSession(models.Model):
     )
     is_published = models.BooleanField(_("published"), default=True)
     note = models.TextField(_("note to candidates"), blank=True)
+    # The teaching year and the instalment dates (I10): not in the notice, editable placeholders (I16);
+    # empty means the defaults of `teaching_calendar()`.
+    training_starts_on = models.DateField(_("training starts on"), null=True, blank=True)
+    training_ends_on = models.DateField(_("training ends on"), null=True, blank=True)
+    second_instalment_on = models.DateField(_("second instalment due on"), null=True, blank=True)
+    third_instalment_on = models.DateField(_("third instalment due on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("admission session")
@@ -133,6 +140,29 @@ class AdmissionSession(models.Model):
 
     def is_open(self, at: dt.datetime, *, international: bool) -> bool:
         return rules.window_is_open(self.opens_on, self.deadline_for(international=international), at)
+
+    def teaching_calendar(self) -> "TeachingCalendar":
+        """The teaching year after the session's deadline: 1 October to 30 September, instalments on
+        15 January and 15 April, unless the session sets its own dates."""
+        year = self.closes_on.year
+        return TeachingCalendar(
+            starts_on=self.training_starts_on or dt.date(year, 10, 1),
+            ends_on=self.training_ends_on or dt.date(year + 1, 9, 30),
+            second_instalment_on=self.second_instalment_on or dt.date(year + 1, 1, 15),
+            third_instalment_on=self.third_instalment_on or dt.date(year + 1, 4, 15),
+        )
+
+
+@dataclass(frozen=True)
+class TeachingCalendar:
+    starts_on: dt.date
+    ends_on: dt.date
+    second_instalment_on: dt.date
+    third_instalment_on: dt.date
+
+    @property
+    def academic_year(self) -> str:
+        return f"{self.starts_on.year}-{self.starts_on.year + 1}"
 
 
 class Program(models.Model):

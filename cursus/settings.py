@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "notifications",
     "applications",
     "admission",
+    "registration",
     "privacy",
 ]
 

@@ -1,0 +1,97 @@
+"""What registration reads: the places held (I6), the waiting list and a candidate's offer."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from admission.models import HOLDS_A_PLACE, Decision
+from applications.models import Dossier
+from catalog.models import Offering
+from registration.models import HOLDING, Offer, Registration, WaitlistEntry, WaitlistStatus
+
+
+def _count(qs: QuerySet) -> Coalesce:  # type: ignore[type-arg]
+    return Coalesce(
+        Subquery(qs.order_by().values("offering_id").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def held_expression() -> Coalesce:
+    """I6, issue 8 item 1, as an annotation on offerings: the offers that hold a place (open or
+    registered) and the admissions that have no offer yet (a sitting still open, or closed with its
+    letter not sent yet). One definition for the jury screen, registration and the scheduler."""
+    offers = Offer.objects.filter(offering_id=OuterRef("pk"), status__in=HOLDING)
+    pending = Decision.objects.filter(
+        offering_id=OuterRef("pk"), outcome__in=HOLDS_A_PLACE, dossier__offer__isnull=True
+    )
+    return _count(offers) + _count(pending)  # type: ignore[return-value]
+
+
+def places_held(offering_id: int) -> int:
+    offers = Offer.objects.filter(offering_id=offering_id, status__in=HOLDING).count()
+    pending = Decision.objects.filter(
+        offering_id=offering_id, outcome__in=HOLDS_A_PLACE, dossier__offer__isnull=True
+    ).count()
+    return offers + pending
+
+
+def places(offering: Offering) -> tuple[int, int]:
+    """(capacity, places held). Read under the offering's row lock when a place is to be taken."""
+    return offering.capacity, places_held(offering.pk)
+
+
+def waiting(offering_id: int) -> QuerySet[WaitlistEntry]:
+    """The program's waiting list in the order places are offered."""
+    return (
+        WaitlistEntry.objects.filter(offering_id=offering_id, status=WaitlistStatus.WAITING)
+        .select_related("dossier__candidate", "dossier__offering__program")
+        .order_by("sort_key", "pk")
+    )
+
+
+def waitlist_rank(entry: WaitlistEntry) -> int:
+    """1 for the next candidate to be offered a place."""
+    ahead = WaitlistEntry.objects.filter(offering_id=entry.offering_id, status=WaitlistStatus.WAITING).filter(
+        Q(sort_key__lt=entry.sort_key) | Q(sort_key=entry.sort_key, pk__lt=entry.pk)
+    )
+    return ahead.count() + 1
+
+
+def offer_or_none(dossier: Dossier) -> Offer | None:
+    try:
+        return dossier.offer
+    except Offer.DoesNotExist:
+        return None
+
+
+def registration_or_none(dossier: Dossier) -> Registration | None:
+    try:
+        return dossier.registration
+    except Registration.DoesNotExist:
+        return None
+
+
+def waitlist_entry_or_none(dossier: Dossier) -> WaitlistEntry | None:
+    try:
+        return dossier.waitlist_entry
+    except WaitlistEntry.DoesNotExist:
+        return None
+
+
+@dataclass(frozen=True)
+class WaitingState:
+    rank: int
+    places_left: int
+    capacity: int
+
+
+def waiting_state(entry: WaitlistEntry) -> WaitingState:
+    """What a waiting-list candidate sees: their rank and the places left (issue 8 item 3)."""
+    offering = entry.offering
+    held = places_held(offering.pk)
+    return WaitingState(
+        rank=waitlist_rank(entry), places_left=max(offering.capacity - held, 0), capacity=offering.capacity
+    )
