@@ -2,7 +2,7 @@
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from django import forms
 from django.conf import settings
@@ -209,7 +209,17 @@ def document_download(request: HttpRequest, pk: int, file_pk: int) -> FileRespon
 CHECKED_SUFFIX = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
-def document_response(doc: DocumentFile, *, inline: bool) -> FileResponse:
+class ServedFile(Protocol):
+    """What `document_response` needs of a stored upload: a dossier's document or a registration file."""
+
+    content_type: str
+    original_name: str
+
+    @property
+    def file(self) -> Any: ...
+
+
+def document_response(doc: ServedFile, *, inline: bool) -> FileResponse:
     """The one way an uploaded file leaves the platform, to candidates and staff alike (issue 6
     item 5): the checked type and its extension, `nosniff`, never cached, and either a download or an
     inline view under a sandbox. The caller has checked access (convention 9)."""

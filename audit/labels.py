@@ -51,6 +51,8 @@ ACTION_LABELS: dict[str, Promise] = {
     "dossier.decline": _("Place declined by the candidate"),
     "waitlist.join": _("Put on the waiting list"),
     "waitlist.move": _("Rank on the waiting list changed"),
+    "registration.file.upload": _("Registration document uploaded"),
+    "registration.file.verdict": _("Registration document checked"),
 }
 
 

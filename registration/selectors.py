@@ -1,14 +1,16 @@
 """What registration reads: the places held (I6), the waiting list and a candidate's offer."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from admission.models import HOLDS_A_PLACE, Decision
 from applications.models import Dossier
 from catalog.models import Offering
-from registration.models import HOLDING, Offer, Registration, WaitlistEntry, WaitlistStatus
+from registration.models import HOLDING, Offer, Registration, RegistrationFile, WaitlistEntry, WaitlistStatus
 
 
 def _count(qs: QuerySet) -> Coalesce:  # type: ignore[type-arg]
@@ -95,3 +97,47 @@ def waiting_state(entry: WaitlistEntry) -> WaitingState:
     return WaitingState(
         rank=waitlist_rank(entry), places_left=max(offering.capacity - held, 0), capacity=offering.capacity
     )
+
+
+# ---- who sees what (convention 9) ------------------------------------------------------------
+
+
+def registration_dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
+    """Dossiers past the decision that a staff member may see on the registration screens: the
+    office and finance those of their institution (finance collects the tuition and approves visa
+    refusals, I11), a program director those of their own programs. Nobody else."""
+    from accounts.roles import ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR
+
+    qs = Dossier.objects.filter(decision__isnull=False).select_related(
+        "offering__program", "offering__session", "candidate"
+    )
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    scope = Q()
+    if user.has_perm(ADMISSIONS_OFFICE) or user.has_perm(FINANCE):
+        whole = Q(pk__isnull=False)
+        if getattr(user, "institution_id", None):
+            whole &= Q(offering__session__institution_id=user.institution_id)
+        scope |= whole
+    if user.has_perm(PROGRAM_DIRECTOR):
+        scope |= Q(offering__program__directors=user)
+    if not scope:
+        return qs.none()
+    return qs.filter(pk__in=Dossier.objects.filter(scope).values("pk"))
+
+
+def get_registration_dossier_for_staff(user: Any, pk: Any) -> Dossier:
+    try:
+        return registration_dossiers_visible_to(user).get(pk=pk)
+    except (Dossier.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def get_registration_file_for_user(user: Any, dossier_pk: Any, file_pk: Any) -> RegistrationFile:
+    """The candidate's own file, or a file of a dossier this staff member sees; 404 otherwise."""
+    own = Dossier.objects.filter(pk=dossier_pk, candidate_id=getattr(user, "pk", None))
+    try:
+        dossier = own.get() if own.exists() else get_registration_dossier_for_staff(user, dossier_pk)
+        return RegistrationFile.objects.get(pk=file_pk, dossier=dossier)
+    except (RegistrationFile.DoesNotExist, Dossier.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
