@@ -40,6 +40,7 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py seed_defaults
 	$(PY) manage.py seed_demo --candidates $(DEMO_CANDIDATES)
+	$(PY) manage.py run_schedule --queue
 
 # Serve the demo: the worker runs beside the web server and stops with it.
 run: demo

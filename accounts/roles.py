@@ -42,6 +42,14 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
             "privacy.change_privacynotice",
             "privacy.view_accessibilitystatement",
             "privacy.change_accessibilitystatement",
+            # registration (issue 8): read only, changed through the staff screens
+            "registration.view_offer",
+            "registration.view_waitlistentry",
+            "registration.view_registration",
+            "registration.view_registrationfile",
+            "registration.view_instalment",
+            "registration.view_visacase",
+            "registration.view_student",
         ],
     ),
     "Program directors": ("program_director", []),
@@ -51,6 +59,9 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
         [
             "applications.view_feepayment",
             "applications.change_feepayment",
+            "registration.view_instalment",
+            "registration.view_visacase",
+            "registration.view_student",
         ],
     ),
 }

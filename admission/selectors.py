@@ -9,7 +9,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
-from admission.models import HOLDS_A_PLACE, Decision, Interview, JurySitting, Opinion, SittingStatus
+from admission.models import Decision, Interview, JurySitting, Opinion, SittingStatus
 from applications.models import Dossier, DossierStatus
 from applications.selectors import dossier_search, filter_fee_state, never_submitted
 from catalog.models import AdmissionSession, Offering, Program
@@ -23,6 +23,9 @@ DIRECTOR_STATUSES = (
     DossierStatus.CONDITIONAL,
     DossierStatus.WAITING_LIST,
     DossierStatus.REFUSED,
+    DossierStatus.REGISTERED,
+    DossierStatus.DECLINED,
+    DossierStatus.CANCELLED,
 )
 
 SORTS = {

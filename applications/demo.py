@@ -353,6 +353,26 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
                 adm.sitting_close(sitting=sitting, by=office)
                 # Last year's decisions were emailed long ago: the worker has nothing to send.
                 sitting.decisions.update(notified_at=sitting.closed_at)
+
+    # Registration (issue 8): every state of the 15 days, the waiting list, financing and visas.
+    def make_candidate(
+        email: str, first: str, last: str, nat: str, in_progress: bool, lang: str, offering: Any
+    ) -> Dossier:
+        user = _user(email, first, last, language=lang)
+        dossier = services.dossier_open(candidate=user, offering=offering, at=now)
+        return _fill(
+            dossier, (first, last, nat, "c", None, in_progress, lang), at=now, documents=True, fee=True
+        )
+
+    from django.test.utils import override_settings
+
+    from registration.demo import seed_registration_demo
+
+    # Its letters and offers went out "weeks ago": recorded as sent, printed nowhere.
+    with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
+        seed_registration_demo(
+            session=session_now, staff=staff, make_candidate=make_candidate, complete=complete, now=now
+        )
     # Demo mail was "sent" long ago: do not flood the console when the worker starts.
     OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).update(status=EmailStatus.SENT)
     return lines

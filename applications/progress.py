@@ -65,6 +65,16 @@ def progress_steps(dossier: Dossier, *, decision: Any, interviews: list[Any]) ->
     steps.append(
         Step(_("Decision"), "done" if decided else "todo", decision.get_outcome_display() if decided else "")
     )
+    if s in (DossierStatus.ADMITTED, DossierStatus.CONDITIONAL, DossierStatus.REGISTERED):
+        # Issue 8: the admission's other half, the administrative registration.
+        registered = s == DossierStatus.REGISTERED
+        steps.append(
+            Step(
+                _("Administrative registration"),
+                "done" if registered else "current",
+                "" if registered else _("15 days from the decision email"),
+            )
+        )
     return steps
 
 
@@ -89,5 +99,13 @@ def next_step(dossier: Dossier) -> str:
             "complete your administrative registration within 15 days of the decision email; after that your place is no longer guaranteed."
         )
     if s == DossierStatus.WAITING_LIST:
-        return _("you will be told by email if a place frees up.")
+        return _(
+            "you will be told by email if a place frees up; you then have 15 days to register. Your rank "
+            "and the places left are shown below."
+        )
+    if s == DossierStatus.REGISTERED:
+        return _(
+            "finance will ask you (or your company) for the direct-debit (SEPA) mandate; the instalments "
+            "below are recorded as due until then."
+        )
     return ""

@@ -19,12 +19,13 @@ from django.views.decorators.http import require_POST
 from admission.selectors import decision_or_none
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
-from applications.models import DocumentFile, Dossier
+from applications.models import Dossier
 from applications.progress import next_step, progress_steps
 from catalog import rules as deadlines
 from catalog.models import Offering
 from catalog.selectors import offerings_open_now
 from cursus.errors import DomainError
+from registration.services.enrolment import candidate_state
 
 
 def _dossier_context(dossier: Dossier) -> dict[str, Any]:
@@ -78,9 +79,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "offering__session__cvec", "offering__session__institution", "offering__program__campus"
         )
         .select_related("sitting", "decision__sitting")
-        .prefetch_related("fee_payments", "interviews")
+        # Registration (issue 8): the offer, the registration and its student, the waiting list.
+        .select_related("offer__offering", "registration__student", "waitlist_entry__offering")
+        .prefetch_related("fee_payments", "interviews", "registration__instalments", "registration_files")
     )
-    items = [_dossier_context(d) for d in dossiers]
+    items = [_dossier_context(d) | {"enrolment": candidate_state(d)} for d in dossiers]
     taken = {d.offering_id for d in dossiers}
     available = [o for o in offerings_open_now() if o.pk not in taken]
     return render(request, "applications/dashboard.html", {"items": items, "available": available})
@@ -105,6 +108,8 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     dossier = selectors.get_dossier_for_user(request.user, pk)
     ctx = _dossier_context(dossier)
     ctx["is_owner"] = dossier.candidate_id == request.user.pk
+    if ctx["is_owner"]:
+        ctx["enrolment"] = candidate_state(dossier)
     return render(request, "applications/dossier.html", ctx)
 
 

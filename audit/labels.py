@@ -53,6 +53,21 @@ ACTION_LABELS: dict[str, Promise] = {
     "waitlist.move": _("Rank on the waiting list changed"),
     "registration.file.upload": _("Registration document uploaded"),
     "registration.file.verdict": _("Registration document checked"),
+    # Visas (issue 8 item 5; R2.8, I11).
+    "visa.efe_number": _("“Études en France” file number recorded"),
+    "visa.report": _("Visa refusal reported"),
+    "visa.approve": _("Visa refusal approved"),
+    "visa.reject": _("Visa refusal proof not accepted"),
+    "visa.cancel_registration": _(
+        "Registration cancelled after a visa refusal (first instalment to be refunded)"
+    ),
+    "dossier.cancel_visa": _("Dossier cancelled after a visa refusal"),
+    # Registration (issue 8): the registration itself (enrolment).
+    "registration.open": _("Administrative registration started"),
+    "registration.save": _("Administrative registration saved (draft)"),
+    "registration.complete": _("Administrative registration completed"),
+    "registration.bac5.validate": _("BAC+5 proof validated: admission definitive"),
+    "registration.bac5.refuse": _("BAC+5 proof refused"),
 }
 
 

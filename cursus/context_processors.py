@@ -78,7 +78,35 @@ class StaffNav:
             n = fees_to_confirm(self.user)
             text = ngettext("%(n)d payment to confirm", "%(n)d payments to confirm", n) % {"n": n}
             items.append(NavItem("fee_payments", _("Application fees"), n, text))
+        if ADMISSIONS_OFFICE in roles or FINANCE in roles or programs:
+            items.append(self._registrations())
         return items
+
+    def _registrations(self) -> NavItem:
+        """Registrations (issue 8): what waits there for each role the person has, in one query."""
+        from registration.staff_selectors import ENDING_SOON_DAYS, registration_work
+
+        work, roles = registration_work(self.user), self.roles
+        parts: list[tuple[int, str]] = []
+        if ADMISSIONS_OFFICE in roles or self._director[0]:
+            n = work.ending_soon
+            text = ngettext(
+                "%(n)d window ends within %(days)d days", "%(n)d windows end within %(days)d days", n
+            ) % {"n": n, "days": ENDING_SOON_DAYS}
+            parts.append((n, text))
+        if ADMISSIONS_OFFICE in roles:
+            n = work.proofs
+            parts.append(
+                (n, ngettext("%(n)d BAC+5 proof to check", "%(n)d BAC+5 proofs to check", n) % {"n": n})
+            )
+        if ADMISSIONS_OFFICE in roles or FINANCE in roles:
+            n = work.visas
+            parts.append(
+                (n, ngettext("%(n)d visa refusal to decide", "%(n)d visa refusals to decide", n) % {"n": n})
+            )
+        waiting = sum(n for n, _text in parts)
+        text = " · ".join(t for n, t in parts if n) or parts[0][1]
+        return NavItem("registrations", _("Registrations"), waiting, text)
 
     @cached_property
     def back_office(self) -> bool:

@@ -225,6 +225,7 @@ def personal_data(user: Any) -> dict[str, Any]:
                 }
                 for i in d.interviews.all()
             ],
+            "registration": registration_data(d),
             "opinion": None,
             "decision": None,
             "assessments_withheld_until_final_decision": not final and d.status != DossierStatus.DRAFT,
@@ -278,7 +279,95 @@ def export_file_name(dossier: Dossier, f: Any) -> str:
         safe = get_valid_filename(f.original_name)
     except SuspiciousFileOperation:  # a name made only of dots
         safe = "file"
-    return f"files/{dossier.number}/{f.pk}-{safe}"
+    folder = "registration" if hasattr(f, "kind") else "files"
+    return f"{folder}/{dossier.number}/{f.pk}-{safe}"
+
+
+def registration_data(d: Dossier) -> dict[str, Any] | None:
+    """The registration side of a dossier (issue 8): offer, waiting list, registration, instalments,
+    visa, studentship and files."""
+    from registration.models import (
+        Instalment,
+        Offer,
+        Registration,
+        RegistrationFile,
+        Student,
+        VisaCase,
+        WaitlistEntry,
+    )
+
+    offer = Offer.objects.filter(dossier=d).first()
+    entry = WaitlistEntry.objects.filter(dossier=d).first()
+    reg = Registration.objects.filter(dossier=d).first()
+    visa = VisaCase.objects.filter(dossier=d).first()
+    student = Student.objects.filter(dossier=d).first()
+    files = list(RegistrationFile.objects.filter(dossier=d).order_by("pk"))
+    if not any((offer, entry, reg, visa, student, files)):
+        return None
+    return {
+        "offer": None
+        if offer is None
+        else {
+            "status": offer.status,
+            "conditional": offer.conditional,
+            "sent_at": _iso(offer.sent_at),
+            "ends_at": _iso(offer.ends_at),
+            "extended_at": _iso(offer.extended_at),
+            "extension_reason": offer.extension_reason,
+            "closed_at": _iso(offer.closed_at),
+        },
+        "waiting_list": None if entry is None else {"status": entry.status},
+        "registration": None
+        if reg is None
+        else {
+            "status": reg.status,
+            "financing": reg.financing,
+            "cvec_number": reg.cvec_number,
+            "company_name": reg.company_name,
+            "company_siret": reg.company_siret,
+            "company_address": reg.company_address,
+            "company_contact": reg.company_contact,
+            "company_billing_email": reg.company_billing_email,
+            "agreement_starts_on": _iso(reg.agreement_starts_on),
+            "agreement_ends_on": _iso(reg.agreement_ends_on),
+            "bac5_validated_at": _iso(reg.bac5_validated_at),
+            "completed_at": _iso(reg.completed_at),
+            "cancelled_at": _iso(reg.cancelled_at),
+            "cancel_reason": reg.cancel_reason,
+            "instalments": [
+                {"number": i.number, "amount": str(i.amount), "due_on": _iso(i.due_on), "status": i.status}
+                for i in Instalment.objects.filter(registration=reg).order_by("number")
+            ],
+        },
+        "visa": None
+        if visa is None
+        else {
+            "efe_number": visa.efe_number,
+            "status": visa.status,
+            "reported_at": _iso(visa.reported_at),
+            "decided_at": _iso(visa.decided_at),
+            "reason": visa.decision_reason,
+        },
+        "student": None
+        if student is None
+        else {"number": student.number, "academic_year": student.academic_year, "status": student.status},
+        "files": [
+            {
+                "id": f.pk,
+                "document": f.kind,
+                "file_name": f.original_name,
+                "content_type": f.content_type,
+                "size": f.size,
+                "sha256": f.sha256,
+                "uploaded_at": _iso(f.uploaded_at),
+                "replaced_at": _iso(f.superseded_at),
+                "check": f.verdict,
+                "check_reason": f.verdict_reason,
+                "in_archive": export_file_name(d, f),
+            }
+            for f in files
+        ],
+    }
 
 
 def kept_dossiers(user: Any) -> list[Dossier]:

@@ -93,8 +93,12 @@ def data_export(*, user: Any) -> IO[bytes]:
     files = 0
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("data.json", json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2))
-        for dossier in selectors.live_dossiers(user).prefetch_related("files").order_by("pk"):
-            for f in dossier.files.all():
+        dossiers = (
+            selectors.live_dossiers(user).prefetch_related("files", "registration_files").order_by("pk")
+        )
+        for dossier in dossiers:
+            stored: list[Any] = [*dossier.files.all(), *dossier.registration_files.all()]
+            for f in stored:
                 try:
                     with (
                         f.file.open("rb") as src,

@@ -40,7 +40,9 @@ class Offer(models.Model):
     offering = models.ForeignKey(Offering, on_delete=models.PROTECT, related_name="offers")
     source = models.CharField(_("source"), max_length=16, choices=OfferSource.choices)
     conditional = models.BooleanField(_("on condition (BAC+5 proof pending, R1.2)"), default=False)
-    status = models.CharField(_("status"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.OPEN
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     # The window starts when the email is sent (I7); until then the place is held, nothing runs.
     sent_at = models.DateTimeField(_("offer email sent at"), null=True, blank=True)

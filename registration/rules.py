@@ -38,6 +38,19 @@ def reminder_at(ends_at: dt.datetime, days_before: int) -> dt.datetime:
     return dt.datetime.combine(day, local.time(), tzinfo=PARIS)
 
 
+def reminder_due(ends_at: dt.datetime, at: dt.datetime) -> int | None:
+    """The reminder to send at ``at`` (5 or 1 days before), or None. Only the latest one whose time
+    has come, and only while it still tells the truth: less than a day late. A 5-day reminder is not
+    sent two days before the end (a short extension, a schedule stopped for days)."""
+    if window_is_over(ends_at, at):
+        return None
+    due = [d for d in REMINDER_DAYS if at >= reminder_at(ends_at, d)]
+    if not due:
+        return None
+    days = min(due)
+    return days if at < reminder_at(ends_at, days - 1) else None
+
+
 def days_left(ends_at: dt.datetime, at: dt.datetime) -> int:
     """Whole Paris days left after today: 0 on the last day, -1 once over."""
     if window_is_over(ends_at, at):

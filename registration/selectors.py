@@ -8,8 +8,9 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from admission.models import HOLDS_A_PLACE, Decision
-from applications.models import Dossier
+from applications.models import Dossier, DossierStatus
 from catalog.models import Offering
+from privacy.models import ErasedDossier
 from registration.models import HOLDING, Offer, Registration, RegistrationFile, WaitlistEntry, WaitlistStatus
 
 
@@ -54,10 +55,23 @@ def waiting(offering_id: int) -> QuerySet[WaitlistEntry]:
     )
 
 
+def still_waiting(dossier: Dossier) -> bool:
+    """A waiting-list candidate who can still be offered a place: not withdrawn or moved on, not erased
+    (an erased dossier keeps its status), account not closed."""
+    return (
+        dossier.status == DossierStatus.WAITING_LIST
+        and dossier.candidate.is_active
+        and not ErasedDossier.objects.filter(dossier_id=dossier.pk).exists()
+    )
+
+
 def waitlist_rank(entry: WaitlistEntry) -> int:
-    """1 for the next candidate to be offered a place."""
-    ahead = WaitlistEntry.objects.filter(offering_id=entry.offering_id, status=WaitlistStatus.WAITING).filter(
-        Q(sort_key__lt=entry.sort_key) | Q(sort_key=entry.sort_key, pk__lt=entry.pk)
+    """1 for the next candidate to be offered a place (those who left on the way do not count)."""
+    ahead = (
+        WaitlistEntry.objects.filter(offering_id=entry.offering_id, status=WaitlistStatus.WAITING)
+        .filter(Q(sort_key__lt=entry.sort_key) | Q(sort_key=entry.sort_key, pk__lt=entry.pk))
+        .filter(dossier__status=DossierStatus.WAITING_LIST, dossier__candidate__is_active=True)
+        .exclude(dossier_id__in=ErasedDossier.objects.values("dossier_id"))
     )
     return ahead.count() + 1
 

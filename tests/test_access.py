@@ -64,6 +64,25 @@ REACH: dict[str, tuple[str, ...]] = {
     "sitting_minutes":       ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "404/404"),
     "fee_payment_confirm":   ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
     "fee_payment_reject":    ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    # registration (issue 8): the subject holds an open offer and a registration file (a CVEC attestation)
+    "registration_form":          ("302/302", "200/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "registration_file_upload":   ("302/302", "405/200", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "registration_file_download": ("302/302", "200/200", "404/404", "200/200", "200/200", "200/200", "404/404", "404/404", "404/404"),
+    "registration_complete":      ("302/302", "405/200", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "offer_decline":              ("302/302", "200/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    # visas are for international candidates only: the subject is French, so 404 to its owner too
+    "visa_page":                  ("302/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "visa_letter":                ("302/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "staff_registration":         ("302/302", "404/404", "404/404", "200/200", "200/200", "200/200", "404/404", "404/404", "404/404"),
+    "offer_extend":               ("302/302", "405/404", "405/404", "405/200", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "waitlist_move":              ("302/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "registration_bac5_verdict":  ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    "visa_decide":                ("302/302", "405/404", "405/404", "405/302", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    "registrations":              ("302/302", "404/404", "404/404", "200/200", "200/200", "200/200", "200/200", "404/404", "404/404"),
+    "registrations_export":       ("302/302", "404/404", "404/404", "200/200", "200/200", "200/200", "200/200", "404/404", "404/404"),
+    "students":                   ("302/302", "404/404", "404/404", "200/200", "200/200", "200/200", "200/200", "404/404", "404/404"),
+    "students_export":            ("302/302", "404/404", "404/404", "200/200", "200/200", "200/200", "200/200", "404/404", "404/404"),
+    "visa_cases":                 ("302/302", "404/404", "404/404", "200/200", "200/200", "404/404", "404/404", "404/404", "404/404"),
     # staff lists
     "office_queue":          ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404"),
     "director_list":         ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "200/200", "404/404", "404/404"),
@@ -80,6 +99,7 @@ class Subject:
     interview: Any
     payment: FeePayment
     sitting_id: int | None
+    reg_file: Any = None
 
 
 # How each URL of the table reaches the subject's objects.
@@ -110,6 +130,23 @@ KWARGS: dict[str, Callable[[Subject], dict[str, Any]]] = {
     "sitting_minutes": lambda s: {"pk": s.sitting_id},
     "fee_payment_confirm": lambda s: {"pk": s.payment.pk},
     "fee_payment_reject": lambda s: {"pk": s.payment.pk},
+    "registration_form": lambda s: {"pk": s.dossier.pk},
+    "registration_file_upload": lambda s: {"pk": s.dossier.pk},
+    "registration_file_download": lambda s: {"pk": s.dossier.pk, "file_pk": s.reg_file.pk},
+    "registration_complete": lambda s: {"pk": s.dossier.pk},
+    "offer_decline": lambda s: {"pk": s.dossier.pk},
+    "visa_page": lambda s: {"pk": s.dossier.pk},
+    "visa_letter": lambda s: {"pk": s.dossier.pk},
+    "staff_registration": lambda s: {"pk": s.dossier.pk},
+    "offer_extend": lambda s: {"pk": s.dossier.pk},
+    "waitlist_move": lambda s: {"pk": s.dossier.pk},
+    "registration_bac5_verdict": lambda s: {"pk": s.dossier.pk},
+    "visa_decide": lambda s: {"pk": s.dossier.pk},
+    "registrations": lambda s: {},
+    "registrations_export": lambda s: {},
+    "students": lambda s: {},
+    "students_export": lambda s: {},
+    "visa_cases": lambda s: {},
     "office_queue": lambda s: {},
     "director_list": lambda s: {},
     "sittings": lambda s: {},
@@ -145,6 +182,11 @@ NOT_BY_DOSSIER_ID = {
     "director_list",
     "sittings",
     "fee_payments",
+    "registrations",
+    "registrations_export",
+    "students",
+    "students_export",
+    "visa_cases",
 }
 DOSSIER_URLS = sorted(set(KWARGS) - NOT_BY_DOSSIER_ID)
 
@@ -209,15 +251,36 @@ def owned(at_jury: Dossier, sitting_member: Any, office: Any) -> tuple[Dossier, 
 
     adm.decision_record(dossier=at_jury, by=sitting_member, outcome="admitted")
     adm.sitting_close(sitting=at_jury.sitting, by=office, reason="closed before its date (test)")  # type: ignore[arg-type]
+    # The letter goes: the candidate holds an open offer (issue 8).
+    adm.decision_notify(decision_id=at_jury.decision.pk)
     Interview.objects.create(dossier=at_jury, starts_at=timezone.now(), mode="phone", proposed_by=office)
     return at_jury, at_jury.files.first()
 
 
 @pytest.fixture
 def subject(owned: tuple[Dossier, Any]) -> Subject:
+    import io
+
+    from applications.demo import tiny_pdf
+    from registration.services.files import registration_file_upload
+
     dossier, f = owned
+    data = tiny_pdf("CVEC")
+    reg_file = registration_file_upload(
+        dossier=dossier,
+        by=dossier.candidate,
+        kind="cvec",
+        fileobj=io.BytesIO(data),
+        name="cvec.pdf",
+        size=len(data),
+    )
     return Subject(
-        dossier, f, dossier.interviews.get(), FeePayment.objects.get(dossier=dossier), dossier.sitting_id
+        dossier,
+        f,
+        dossier.interviews.get(),
+        FeePayment.objects.get(dossier=dossier),
+        dossier.sitting_id,
+        reg_file,
     )
 
 
@@ -230,7 +293,8 @@ def test_issue6_4_each_role_reaches_what_the_table_says(
         assert client.login(email=_person(role, subject, request).email, password=PASSWORD)
     column = ROLES.index(role)
     expected, got = {}, {}
-    for name in sorted(REACH):
+    # Declining is the owner's right and ends the offer: it goes last.
+    for name in sorted(REACH, key=lambda n: (n == "offer_decline", n)):
         url = reverse(name, kwargs=KWARGS[name](subject))
         get = client.get(url)
         post = client.post(url, POST_DATA)
@@ -240,7 +304,8 @@ def test_issue6_4_each_role_reaches_what_the_table_says(
             assert get["Location"].startswith(reverse("account_login")), name
     assert got == expected
     subject.dossier.refresh_from_db()
-    assert subject.dossier.last_name != "Pirate" and subject.dossier.status == "admitted"
+    assert subject.dossier.last_name != "Pirate"
+    assert subject.dossier.status == ("declined" if role == "owner" else "admitted")
 
 
 @pytest.mark.parametrize("withdrawn", [False, True], ids=["draft", "withdrawn_before_submitting"])
@@ -265,6 +330,7 @@ def test_issue6_4_no_staff_role_opens_a_draft(
         ready.interviews.get(),
         FeePayment.objects.get(dossier=ready),
         subject.sitting_id,
+        subject.reg_file,
     )
     # Every staff role could otherwise reach it: its director, and a juror whose sitting it is on.
     draft.dossier.sitting_id = subject.sitting_id

@@ -185,9 +185,28 @@ def _director_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]
     return reverse("director_export", args=[dossiers[0].offering.program_id]), {}
 
 
+def _registration_export(name: str) -> Callable[[Client, Any], tuple[str, dict[str, Any]]]:
+    """Issue 8: the hostile dossiers admitted, registered and made students of BE+, exported by its
+    director (registrations and students)."""
+
+    def scenario(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
+        from tests.test_registration_staff import registered_rows
+
+        open_session = request.getfixturevalue("open_session")
+        director = request.getfixturevalue("director_be")
+        dossiers = _hostile_dossiers(open_session)
+        registered_rows(dossiers, decided_by=director)
+        client.login(email=director.email, password=PASSWORD)
+        return reverse(name), {"program": dossiers[0].offering.program_id}
+
+    return scenario
+
+
 # url name -> (client, pytest request) -> (url, query): sets up hostile data, logs in the right person.
 SCENARIOS: dict[str, Callable[[Client, Any], tuple[str, dict[str, Any]]]] = {
     "director_export": _director_export,
+    "registrations_export": _registration_export("registrations_export"),
+    "students_export": _registration_export("students_export"),
 }
 
 

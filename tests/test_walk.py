@@ -106,9 +106,12 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
         reverse("dossier_fee", kwargs={"pk": draft.pk}),
         reverse("my_data"),
         reverse("my_data_erase"),
+        reverse("registration_form", kwargs={"pk": d.pk}),
+        reverse("offer_decline", kwargs={"pk": d.pk}),
         *(reverse(n) for n in account),
     ]
     staff_dossier = reverse("staff_dossier", kwargs={"pk": d.pk})
+    registration = reverse("staff_registration", kwargs={"pk": d.pk})
     return {
         "anonymous": (
             None,
@@ -128,18 +131,31 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("sittings"),
                 reverse("sitting_detail", kwargs={"pk": sitting}),
                 reverse("sitting_close", kwargs={"pk": sitting}),
+                reverse("registrations"),
+                registration,
+                reverse("students"),
+                reverse("visa_cases"),
                 reverse("mfa_index"),
             ],
         ),
         "director": (
             request.getfixturevalue("director_be"),
-            [reverse("director_list"), staff_dossier, reverse("mfa_index")],
+            [
+                reverse("director_list"),
+                staff_dossier,
+                reverse("registrations"),
+                registration,
+                reverse("mfa_index"),
+            ],
         ),
         "jury": (
             request.getfixturevalue("sitting_member"),
             [reverse("sittings"), reverse("sitting_detail", kwargs={"pk": sitting}), staff_dossier],
         ),
-        "finance": (request.getfixturevalue("finance"), [reverse("fee_payments"), reverse("mfa_index")]),
+        "finance": (
+            request.getfixturevalue("finance"),
+            [reverse("fee_payments"), reverse("registrations"), reverse("students"), reverse("visa_cases")],
+        ),
         "admin": (story["root"], [reverse("admin:index")]),
     }
 

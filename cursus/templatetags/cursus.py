@@ -1,5 +1,6 @@
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django import template
 from django.utils import formats, timezone
@@ -92,15 +93,24 @@ def audit_state(code: str, action: str = "") -> str:
         return ""
     from admission.models import InterviewStatus, Outcome, SittingStatus
     from applications.models import DossierStatus, PaymentStatus, Verdict
+    from registration.models import FileVerdict, OfferStatus, RegistrationStatus, VisaStatus, WaitlistStatus
 
-    kinds = {
+    kinds: dict[str, Any] = {
         "fee": PaymentStatus,
         "document": Verdict,
         "interview": InterviewStatus,
         "decision": Outcome,
         "sitting": SittingStatus,
+        "offer": OfferStatus,
+        "waitlist": WaitlistStatus,
+        "registration": RegistrationStatus,
+        "visa": VisaStatus,
     }
-    for choices in (kinds.get(action.split(".", 1)[0]), DossierStatus):
+    kind = action.split(".", 1)[0]
+    if action.startswith("registration.file."):
+        kind = "registration.file"
+        kinds[kind] = FileVerdict
+    for choices in (kinds.get(kind), DossierStatus):
         if choices is not None and code in choices.values:
             return str(choices(code).label)
     return code

@@ -29,9 +29,9 @@ def registration_file_upload(
         dossier = Dossier.objects.select_for_update().get(pk=dossier.pk)
         now = timezone.now()
         earlier = list(
-            RegistrationFile.objects.filter(dossier=dossier, kind=kind, superseded_at__isnull=True).values_list(
-                "pk", flat=True
-            )
+            RegistrationFile.objects.filter(
+                dossier=dossier, kind=kind, superseded_at__isnull=True
+            ).values_list("pk", flat=True)
         )
         RegistrationFile.objects.filter(pk__in=earlier).update(superseded_at=now)
         f = RegistrationFile(
@@ -66,7 +66,9 @@ def current_file(dossier: Dossier, kind: str) -> RegistrationFile | None:
     )
 
 
-def registration_file_verdict(*, file: RegistrationFile, by: Any, accept: bool, reason: str = "") -> RegistrationFile:
+def registration_file_verdict(
+    *, file: RegistrationFile, by: Any, accept: bool, reason: str = ""
+) -> RegistrationFile:
     """Staff accept or refuse a file (a refused one must be replaced); the caller checks the role."""
     reason = reason.strip()
     if not accept and not reason:

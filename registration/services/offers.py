@@ -128,14 +128,19 @@ def offers_fill(*, offering: Offering, limit: int = 1, by: Any = None, reason: s
     (I7). The caller holds the offering's lock. At most ``limit`` offers, and never past capacity:
     places the jury left free for its later sittings are not given away by one freed place."""
     made: list[Offer] = []
-    for entry in selectors.waiting(offering.pk)[: max(limit, 0) * 3]:
+    # Every entry may be looked at: those who left the list on the way (withdrawn, erased) are skipped.
+    for entry in selectors.waiting(offering.pk):
         if len(made) >= limit:
             break
         capacity, held = selectors.places(offering)
         if held >= capacity:
             break
-        dossier = Dossier.objects.select_for_update().get(pk=entry.dossier_id)
-        if dossier.status != DossierStatus.WAITING_LIST:
+        dossier = (
+            Dossier.objects.select_for_update(of=("self",))
+            .select_related("candidate")
+            .get(pk=entry.dossier_id)
+        )
+        if not selectors.still_waiting(dossier):
             # Withdrawn, erased or otherwise gone: it leaves the list and the next one is asked.
             WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.LEFT)
             continue
@@ -165,9 +170,11 @@ def offer_send(*, offer_id: int) -> Offer:
     """Email a waiting-list offer; its 15 days start when the email is sent (I7). Safe twice, and in
     two processes at once: the offer's row is locked while its email goes."""
     with transaction.atomic():
-        if not Offer.objects.select_for_update().filter(
-            pk=offer_id, sent_at__isnull=True, status=OfferStatus.OPEN
-        ).exists():
+        if (
+            not Offer.objects.select_for_update()
+            .filter(pk=offer_id, sent_at__isnull=True, status=OfferStatus.OPEN)
+            .exists()
+        ):
             return _load(offer_id)
         offer = _load(offer_id)
         dossier = offer.dossier
@@ -245,20 +252,18 @@ class Reminders:
 def offers_remind(*, now: dt.datetime | None = None) -> Reminders:
     """I7: reminders 5 days and 1 day before the end. Each is sent once: the flag is set by a
     conditional UPDATE before the email is queued, in the same transaction. A reminder whose time
-    has passed together with a later one is not sent (only the latest one is)."""
+    has passed together with a later one is not sent (only the latest one is), nor one a day late
+    (`rules.reminder_due`)."""
     now = now or timezone.now()
     out = Reminders()
-    offers = Offer.objects.filter(
-        status=OfferStatus.OPEN, ends_at__isnull=False, ends_at__gte=now
-    ).filter(reminded_1_at__isnull=True)
+    offers = Offer.objects.filter(status=OfferStatus.OPEN, ends_at__isnull=False, ends_at__gte=now).filter(
+        reminded_1_at__isnull=True
+    )
     for offer in offers.only("pk", "ends_at", "reminded_5_at", "reminded_1_at"):
         assert offer.ends_at is not None
-        if rules.window_is_over(offer.ends_at, now):
+        days = rules.reminder_due(offer.ends_at, now)
+        if days is None:
             continue
-        due = [d for d in rules.REMINDER_DAYS if now >= rules.reminder_at(offer.ends_at, d)]
-        if not due:
-            continue
-        days = min(due)  # the latest one due
         with transaction.atomic():
             flags = {"reminded_1_at": now} if days == 1 else {"reminded_5_at": now}
             if days == 1:
@@ -288,7 +293,9 @@ def offer_extend(*, offer: Offer, by: Any, until: dt.date, reason: str) -> Offer
         lock_offering(offer.offering_id)
         offer = Offer.objects.select_for_update().get(pk=offer.pk)
         if offer.status != OfferStatus.OPEN or offer.ends_at is None:
-            raise DomainError(_("Only an open window whose email has been sent can be extended."), code="state")
+            raise DomainError(
+                _("Only an open window whose email has been sent can be extended."), code="state"
+            )
         new_end = end_of_day(until)
         if new_end <= offer.ends_at:
             raise DomainError(
@@ -394,8 +401,14 @@ def offer_take(*, offer: Offer, now: dt.datetime) -> Offer:
     offer = Offer.objects.select_for_update().select_related("offering").get(pk=offer.pk)
     if offer.status == OfferStatus.REGISTERED:
         return offer
-    if offer.status == OfferStatus.OPEN and offer.ends_at is not None and rules.window_is_over(offer.ends_at, now):
-        offer.dossier = Dossier.objects.select_related("candidate", "offering__program").get(pk=offer.dossier_id)
+    if (
+        offer.status == OfferStatus.OPEN
+        and offer.ends_at is not None
+        and rules.window_is_over(offer.ends_at, now)
+    ):
+        offer.dossier = Dossier.objects.select_related("candidate", "offering__program").get(
+            pk=offer.dossier_id
+        )
         if _lapse(offer, now=now):
             offers_fill(offering=offer.offering)
         offer.refresh_from_db()
@@ -445,9 +458,7 @@ def waitlist_move(*, entry: WaitlistEntry, by: Any, rank: int, reason: str) -> W
         if current is None:
             raise DomainError(_("This candidate is no longer on the waiting list."), code="state")
         if not 1 <= rank <= len(entries):
-            raise DomainError(
-                _("Choose a rank between 1 and %(n)d.") % {"n": len(entries)}, code="rank"
-            )
+            raise DomainError(_("Choose a rank between 1 and %(n)d.") % {"n": len(entries)}, code="rank")
         before = entries.index(current) + 1
         entries.remove(current)
         entries.insert(rank - 1, current)
