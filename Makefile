@@ -22,7 +22,7 @@ FIND_PYTHON := for p in $(PYTHON_CANDIDATES); do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: run test venv lint check migrate demo worker bench clean sysdeps
+.PHONY: run test venv lint check migrate demo worker bench bench-import clean sysdeps
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	@base=$$($(FIND_PYTHON)) || { echo "Cursus needs Python 3.12 or newer (Django 6.1)."; \
@@ -39,7 +39,7 @@ migrate: venv
 
 demo: migrate
 	$(PY) manage.py seed_defaults
-	$(PY) manage.py seed_demo --candidates $(DEMO_CANDIDATES)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py seed_demo --candidates $(DEMO_CANDIDATES)
 	$(PY) manage.py run_schedule --queue
 
 # Serve the demo: the worker runs beside the web server and stops with it.
@@ -83,6 +83,10 @@ test: sysdeps lint check
 
 bench: venv
 	$(PY) bench/run.py
+
+# A 10,000-line bank statement imported as camt.053 and as CFONB 120 (issue 9: under 10 s each).
+bench-import: venv
+	$(PY) bench/statement_import.py
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/media

@@ -62,6 +62,14 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
             "registration.view_instalment",
             "registration.view_visacase",
             "registration.view_student",
+            # billing (issue 9): read only in the admin, except the CSV mappings of its banks
+            "billing.view_due",
+            "billing.view_ledgerline",
+            "billing.view_statementimport",
+            "billing.view_bankline",
+            "billing.view_csvmapping",
+            "billing.add_csvmapping",
+            "billing.change_csvmapping",
         ],
     ),
 }

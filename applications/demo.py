@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import mfa_give_totp
@@ -75,7 +76,12 @@ def tiny_pdf(title: str) -> bytes:
 def demo_session(institution: Institution, today: dt.date) -> AdmissionSession:
     """A practice session open today, shaped like 2025-2026 (same fees, shifted dates)."""
     year = today.year if today >= dt.date(today.year, 6, 5) else today.year - 1
-    cvec = CvecRate.objects.get(academic_year=defaults.CVEC[0])
+    # The ministry sets the CVEC each year (R3.2): the demo's academic year gets the notice's amount as a
+    # placeholder, so that pages name the right year.
+    notice_rate = CvecRate.objects.get(academic_year=defaults.CVEC[0])
+    cvec, _created = CvecRate.objects.get_or_create(
+        academic_year=f"{year + 1}-{year + 2}", defaults={"amount": notice_rate.amount}
+    )
     programs = {p.code: p for p in Program.objects.filter(institution=institution)}
     from admission.services import sittings_install_defaults
 
@@ -368,11 +374,20 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
 
     from registration.demo import seed_registration_demo
 
-    # Its letters and offers went out "weeks ago": recorded as sent, printed nowhere.
+    # Its letters and offers went out "weeks ago": recorded as sent, printed nowhere. The 15 days are
+    # counted from the real clock, so that the countdowns read true when the demo starts.
     with override_settings(MAILERS={"default": {"BACKEND": "django.core.mail.backends.dummy.EmailBackend"}}):
         seed_registration_demo(
-            session=session_now, staff=staff, make_candidate=make_candidate, complete=complete, now=now
+            session=session_now,
+            staff=staff,
+            make_candidate=make_candidate,
+            complete=complete,
+            now=timezone.now(),
         )
+    # Bank statements of these payments, for finance to import and watch match (issue 9).
+    from billing.demo import write_demo_statements
+
+    write_demo_statements(today=today)
     # Demo mail was "sent" long ago: do not flood the console when the worker starts.
     OutgoingEmail.objects.filter(status=EmailStatus.QUEUED).update(status=EmailStatus.SENT)
     return lines

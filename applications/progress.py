@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Dossier, DossierStatus
@@ -22,7 +23,26 @@ class Step:
     detail: str = ""
 
 
-def progress_steps(dossier: Dossier, *, decision: Any, interviews: list[Any]) -> list[Step]:
+def _day(value: Any) -> str:
+    """The Paris date of an instant, as the candidate reads it (e.g. 4 April 2026)."""
+    return formats.date_format(timezone.localtime(value), "DATE_FORMAT")
+
+
+def _offer_detail(offer: Any) -> str:
+    """When the 15 days to register run from: the decision email, or the email offering a place
+    from the waiting list (R2.6, I7)."""
+    if offer is None or offer.source != "waiting_list":
+        return _("15 days from the decision email")
+    if offer.sent_at is None:
+        return _("15 days from the email offering you a place, on its way")
+    return _("15 days from the email of %(date)s offering you a place from the waiting list") % {
+        "date": _day(offer.sent_at)
+    }
+
+
+def progress_steps(
+    dossier: Dossier, *, decision: Any, interviews: list[Any], offer: Any = None
+) -> list[Step]:
     s = dossier.status
     decided = decision is not None
     ranks: dict[str, int] = {
@@ -72,15 +92,49 @@ def progress_steps(dossier: Dossier, *, decision: Any, interviews: list[Any]) ->
             Step(
                 _("Administrative registration"),
                 "done" if registered else "current",
-                "" if registered else _("15 days from the decision email"),
+                "" if registered else _offer_detail(offer),
             )
         )
     return steps
 
 
-def next_step(dossier: Dossier) -> str:
-    """What happens next, in the candidate's words."""
+def _registration_step(enrolment: dict[str, Any]) -> str:
+    """What to do with the place offered (R2.6, I7), from the registration's part of the dashboard
+    (`registration.services.enrolment.candidate_state`); "" when there is nothing particular."""
+    offer = enrolment.get("offer")
+    if offer is None or offer.status not in ("open", "lapsed"):
+        return ""
+    if enrolment.get("lapsed"):
+        if enrolment.get("place_free"):
+            return _(
+                "your 15 days to register are over: your place is no longer guaranteed. A place is "
+                "free right now: you may still register, as long as it stays free."
+            )
+        return _(
+            "your 15 days to register are over: your place is no longer guaranteed, and every place "
+            "is taken at the moment. You will be told by email if a place frees up."
+        )
+    if offer.source != "waiting_list":
+        return ""
+    if offer.sent_at is None or offer.ends_at is None:
+        return _(
+            "a place is offered to you from the waiting list: the email that starts your 15 days to "
+            "register is on its way."
+        )
+    return _(
+        "a place was offered to you from the waiting list on %(sent)s: register by %(end)s "
+        "23:59:59 Paris time; after that your place is no longer guaranteed."
+    ) % {"sent": _day(offer.sent_at), "end": _day(offer.ends_at)}
+
+
+def next_step(dossier: Dossier, enrolment: dict[str, Any] | None = None) -> str:
+    """What happens next, in the candidate's words. ``enrolment`` is the registration's part of the
+    dashboard, when known: it tells a place offered from the waiting list or a lapsed one."""
     s = dossier.status
+    if enrolment and s in (DossierStatus.ADMITTED, DossierStatus.CONDITIONAL):
+        told = _registration_step(enrolment)
+        if told:
+            return told
     if s == DossierStatus.SUBMITTED:
         return _(
             "the admissions office checks your documents and finance confirms the fee; then the "

@@ -301,6 +301,11 @@ def fee_declare(
         to_state=PaymentStatus.DECLARED,
         data={"payment": payment.pk, "channel": channel},
     )
+    # Issue 9: the fee as an amount due in the ledger, if the fee page has not made it yet
+    # (imported here: billing's ledger imports this module).
+    from billing.services.ledger import fee_due
+
+    fee_due(dossier)
     return payment
 
 
@@ -324,6 +329,15 @@ def fee_confirm(*, payment: FeePayment, by: Any, booked_on: dt.date) -> FeePayme
         to_state=payment.status,
         data={"payment": payment.pk, "booked_on": booked_on.isoformat()},
     )
+    # The ledger learns of a confirmation made by hand (issue 9): the fee's due is paid on that date.
+    # From a statement the payment line exists already (balance 0) and nothing is added.
+    from billing.services.ledger import balance, fee_due, payment_record
+
+    due = fee_due(payment.dossier)
+    if balance(due) > 0:
+        payment_record(
+            due=due, amount=balance(due), booked_on=booked_on, channel="manual", by=by, note=payment.reference
+        )
     return payment
 
 

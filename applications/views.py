@@ -71,6 +71,22 @@ def _dossier_context(dossier: Dossier) -> dict[str, Any]:
     }
 
 
+def _with_enrolment(ctx: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
+    """The candidate's own view of a dossier past the decision (issue 8): the registration's part,
+    the cost of the financing chosen at registration once there is one (not the intention given
+    while applying), and the steps that say when the 15 days to register run from."""
+    enrolment = candidate_state(dossier)
+    ctx["enrolment"] = enrolment
+    if enrolment.get("cost") is not None:
+        ctx["quote"] = enrolment["cost"]
+    offer = enrolment.get("offer")
+    if offer is not None:
+        interviews = [ctx["interview"]] if ctx["interview"] else []
+        ctx["steps"] = progress_steps(dossier, decision=ctx["decision"], interviews=interviews, offer=offer)
+        ctx["next_step"] = next_step(dossier, enrolment)
+    return ctx
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     dossiers = list(
@@ -81,9 +97,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .select_related("sitting", "decision__sitting")
         # Registration (issue 8): the offer, the registration and its student, the waiting list.
         .select_related("offer__offering", "registration__student", "waitlist_entry__offering")
-        .prefetch_related("fee_payments", "interviews", "registration__instalments", "registration_files")
+        .prefetch_related(
+            "fee_payments", "interviews", "registration__instalments__due", "registration_files"
+        )
     )
-    items = [_dossier_context(d) | {"enrolment": candidate_state(d)} for d in dossiers]
+    items = [_with_enrolment(_dossier_context(d), d) for d in dossiers]
     taken = {d.offering_id for d in dossiers}
     available = [o for o in offerings_open_now() if o.pk not in taken]
     return render(request, "applications/dashboard.html", {"items": items, "available": available})
@@ -109,7 +127,7 @@ def dossier_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ctx = _dossier_context(dossier)
     ctx["is_owner"] = dossier.candidate_id == request.user.pk
     if ctx["is_owner"]:
-        ctx["enrolment"] = candidate_state(dossier)
+        _with_enrolment(ctx, dossier)
     return render(request, "applications/dossier.html", ctx)
 
 
@@ -276,6 +294,13 @@ def dossier_fee(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(reverse("dossier_detail", args=[dossier.pk]) + "#section-fee")
     ctx = _dossier_context(dossier)
     ctx["form"] = form
+    if ctx["eligibility"].eligible is True:
+        # Issue 9 item 2 (R2.10): the structured reference beside the notice's; the due is made the
+        # first time the candidate comes here to pay (imported here: billing imports applications).
+        from billing.references import display
+        from billing.services.ledger import fee_due
+
+        ctx["structured_reference"] = display(fee_due(dossier).reference)
     return render(request, "applications/fee.html", ctx)
 
 

@@ -53,6 +53,16 @@ ACTION_LABELS: dict[str, Promise] = {
     "waitlist.move": _("Rank on the waiting list changed"),
     "registration.file.upload": _("Registration document uploaded"),
     "registration.file.verdict": _("Registration document checked"),
+    # Finance (issue 9)
+    "ledger.payment": _("Payment recorded"),
+    "due.cancel": _("Amount due cancelled"),
+    "statement.upload": _("Bank statement uploaded"),
+    "statement.process": _("Bank statement imported"),
+    "bank_line.match": _("Bank line matched automatically"),
+    "bank_line.accept": _("Proposed match accepted"),
+    "bank_line.assign": _("Bank line assigned to an amount due"),
+    "bank_line.discard": _("Bank line discarded"),
+    "bank_line.comment": _("Comment on a bank line"),
     # Visas (issue 8 item 5; R2.8, I11).
     "visa.efe_number": _("“Études en France” file number recorded"),
     "visa.report": _("Visa refusal reported"),

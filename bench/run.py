@@ -135,6 +135,23 @@ def main() -> None:
     assert decision is not None
     timed("decision letter PDF (WeasyPrint)", lambda: decision_letter_pdf(decision), 5)
 
+    # Issue 8 and 9 screens: the registrations list and the ledger, over the same 500 dossiers.
+    from billing.services.ledger import fee_due
+
+    for d in dossiers:
+        fee_due(d)
+    finance = User.objects.create_user(email="f@bench")
+    finance.groups.add(Group.objects.get(name="Finance"))
+    fc = SecondFactorClient()
+    fc.force_login(finance)
+    timed("registrations (director, first page)", lambda: dc.get("/gestion/inscriptions/"), args.runs)
+    timed(
+        f"ledger (finance, first page of {len(dossiers)} dues)",
+        lambda: fc.get("/gestion/finance/"),
+        args.runs,
+    )
+    timed("ledger CSV export", lambda: fc.get("/gestion/finance/export/"), max(5, args.runs // 4))
+
 
 if __name__ == "__main__":
     main()

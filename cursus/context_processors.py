@@ -78,15 +78,34 @@ class StaffNav:
             n = fees_to_confirm(self.user)
             text = ngettext("%(n)d payment to confirm", "%(n)d payments to confirm", n) % {"n": n}
             items.append(NavItem("fee_payments", _("Application fees"), n, text))
+            # Issue 9: the ledger and the statements (no count, no query); the bank lines to sort.
+            items.append(NavItem("ledger", _("Ledger"), 0, ""))
+            items.append(NavItem("statements", _("Bank statements"), 0, ""))
+            from billing.selectors import lines_to_sort
+
+            n = lines_to_sort(self.user)
+            text = ngettext("%(n)d bank line to sort", "%(n)d bank lines to sort", n) % {"n": n}
+            items.append(NavItem("triage", _("To sort"), n, text))
         if ADMISSIONS_OFFICE in roles or FINANCE in roles or programs:
             items.append(self._registrations())
+        if (ADMISSIONS_OFFICE in roles or FINANCE in roles) and self._registration_work.visas:
+            # Issue 8: the visa refusals to decide have their own screen (same count, no query more).
+            n = self._registration_work.visas
+            text = ngettext("%(n)d visa refusal to decide", "%(n)d visa refusals to decide", n) % {"n": n}
+            items.append(NavItem("visa_cases", _("Visa refusals"), n, text))
         return items
+
+    @cached_property
+    def _registration_work(self) -> Any:
+        from registration.staff_selectors import registration_work
+
+        return registration_work(self.user)
 
     def _registrations(self) -> NavItem:
         """Registrations (issue 8): what waits there for each role the person has, in one query."""
-        from registration.staff_selectors import ENDING_SOON_DAYS, registration_work
+        from registration.staff_selectors import ENDING_SOON_DAYS
 
-        work, roles = registration_work(self.user), self.roles
+        work, roles = self._registration_work, self.roles
         parts: list[tuple[int, str]] = []
         if ADMISSIONS_OFFICE in roles or self._director[0]:
             n = work.ending_soon

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "applications",
     "admission",
     "registration",
+    "billing",
     "privacy",
 ]
 

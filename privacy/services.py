@@ -181,8 +181,21 @@ def dossier_erase(
         Interview.objects.filter(dossier=dossier).delete()
         OutgoingEmail.objects.filter(related_object=f"{dossier._meta.label_lower}:{dossier.pk}").delete()
         confirmed = FeePayment.objects.filter(dossier=dossier, status=PaymentStatus.CONFIRMED).exists()
-        if dossier.status == DossierStatus.DRAFT and decision is None and not confirmed:
+        # Issue 9: the fee page makes the fee's due (with its opening line) before anything is paid;
+        # money received or a bank line pointing at it keeps the dossier, as a confirmed fee does.
+        from django.db.models import Q
+
+        from billing.models import BankLine, Due, LedgerLine, LineKind
+
+        dues = Due.objects.filter(dossier=dossier)
+        in_the_books = (
+            LedgerLine.objects.filter(due__in=dues).exclude(kind=LineKind.DUE).exists()
+            or BankLine.objects.filter(Q(due__in=dues) | Q(proposed_due__in=dues)).exists()
+        )
+        if dossier.status == DossierStatus.DRAFT and decision is None and not confirmed and not in_the_books:
             FeePayment.objects.filter(dossier=dossier).delete()
+            LedgerLine.objects.filter(due__in=dues).delete()
+            dues.delete()
             dossier.delete()
         else:
             # Queryset updates on purpose: erasing the free-text comments of a final decision is not a

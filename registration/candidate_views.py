@@ -79,8 +79,9 @@ def _page(
     }
     if ctx["completed"]:
         assert registration is not None
-        ctx["instalments"] = list(registration.instalments.order_by("number"))
+        ctx["instalments"] = list(registration.instalments.select_related("due").order_by("number"))
         ctx["student"] = getattr(registration, "student", None)
+        ctx["given_files"] = sorted(files.values(), key=lambda f: (f.uploaded_at, f.pk))
     return render(request, "registration/candidate/registration.html", ctx, status=status)
 
 
@@ -92,14 +93,19 @@ def _submit(
     ok = True
     if registration.status == RegistrationStatus.DRAFT:
         form = RegistrationForm(request.POST)
-        if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k in request.POST}
-            try:
-                enrolment.registration_save(registration=registration, by=request.user, data=data)
-            except DomainError as exc:
-                form.add_error(exc.code if exc.code in form.fields else None, exc.message)
-                ok = False
-        else:
+        ok = form.is_valid()
+        # Every valid field is saved even when another is not (a wrong SIRET does not lose the
+        # company's name); the invalid ones are flagged and keep what was typed.
+        data = {k: v for k, v in form.cleaned_data.items() if k in request.POST}
+        try:
+            enrolment.registration_save(registration=registration, by=request.user, data=data)
+        except enrolment.FieldErrors as exc:
+            for field, message in exc.errors.items():
+                if field not in form.errors:
+                    form.add_error(field if field in form.fields else None, message)
+            ok = False
+        except DomainError as exc:
+            form.add_error(None, exc.message)
             ok = False
     uploaded = 0
     for kind in enrolment.uploadable_kinds(dossier, registration):
@@ -122,8 +128,19 @@ def _submit(
             uploaded += 1
             messages.success(request, _("File received: %(name)s") % {"name": upload.name})
     if form is not None and form.errors:
-        messages.error(request, _("Please correct the fields marked below; nothing you typed is lost."))
+        messages.error(
+            request,
+            _(
+                "The fields marked below are not valid and were not saved; everything else you typed was saved."
+            ),
+        )
     return form, ok, uploaded
+
+
+def _not_draft(registration: Registration) -> str:
+    if registration.status == RegistrationStatus.COMPLETED:
+        return _("Your registration is complete: it can no longer be changed.")
+    return _("This registration has been cancelled: it can no longer be changed.")
 
 
 def _open(request: HttpRequest, dossier: Dossier) -> Registration | None:
@@ -141,15 +158,22 @@ def registration_form(request: HttpRequest, pk: int) -> HttpResponse:
     dossier, offer = _own(request, pk)
     registration = _open(request, dossier)
     if request.method == "POST" and registration is not None:
+        if registration.status != RegistrationStatus.DRAFT and not request.FILES:
+            # A completed (or cancelled) registration is not changed: say so, never "Saved."
+            messages.error(request, _not_draft(registration))
+            return redirect("registration_form", pk=dossier.pk)
         if request.POST.get("preview"):
             # htmx: the financing choice changed; the page shows that mode's fields, pieces and cost,
             # with what was typed, without saving it.
             values = {k: request.POST.get(k, "") for k in enrolment.FIELDS}
             preview = RegistrationForm(initial=values)
             return _page(request, dossier, offer, registration, preview)
-        form, ok, _n = _submit(request, dossier, registration)
+        form, ok, uploaded = _submit(request, dossier, registration)
         if ok:
-            messages.success(request, _("Saved."))
+            if form is not None:
+                messages.success(request, _("Saved."))
+            elif not uploaded:
+                messages.error(request, _not_draft(registration))
             return redirect("registration_form", pk=dossier.pk)
         return _page(request, dossier, offer, registration, form)
     return _page(request, dossier, offer, registration)

@@ -33,8 +33,19 @@ STORIES = [
     ("wait2", "Sofia", "Rossi", "IT", False, "en", Outcome.WAITING_LIST, 2),
     ("wait3", "Nour", "Benali", "MA", False, "fr", Outcome.WAITING_LIST, 3),
     ("wait4", "Hugo", "Petit", "FR", False, "fr", Outcome.WAITING_LIST, 4),
+    ("wait5", "Emma", "Leroy", "FR", False, "fr", Outcome.WAITING_LIST, 5),
 ]
 PROGRAM = "PPIB"
+# What `make run` prints beside each registration demo account.
+ROLES = {
+    "open": "admitted, 3 days left to register",
+    "lapsed": "admitted, 15 days over (place went to the waiting list)",
+    "company": "registered student, company financing",
+    "conditional": "registered on condition, BAC+5 proof to check",
+    "visa_reported": "international, visa refusal reported",
+    "wait1": "offered a freed place from the waiting list",
+    "wait4": "first on the waiting list",
+}
 
 
 def _file(title: str) -> tuple[io.BytesIO, str, int]:
@@ -100,7 +111,7 @@ def seed_registration_demo(
     _shift(dossiers["lapsed"], now - dt.timedelta(days=20))  # over: lapses below
     for key in ("company", "conditional", "visa_reported", "visa_approved", "declined"):
         _shift(dossiers[key], now - dt.timedelta(days=6))
-    for key in ("wait1", "wait2", "wait3", "wait4"):
+    for key in ("wait1", "wait2", "wait3", "wait4", "wait5"):
         Decision.objects.filter(dossier=dossiers[key]).update(notified_at=now - dt.timedelta(days=20))
 
     with transaction.atomic():

@@ -42,3 +42,23 @@ class WaitlistMoveForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("auto_id", "move_%s")
         super().__init__(*args, **kwargs)
+
+
+class FileVerdictForm(forms.Form):
+    """The office's check of a registration document: accepted, or refused with a reason."""
+
+    verdict = forms.ChoiceField(
+        label=_("Check"),
+        choices=[("accepted", _("Accept")), ("refused", _("Refuse"))],
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose to accept or refuse the document.")},
+    )
+    reason = forms.CharField(
+        label=_("Reason (required to refuse; the candidate reads it)"), max_length=300, required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("verdict") == "refused" and not data.get("reason", "").strip():
+            self.add_error("reason", _("Say why the document is refused: the candidate reads it."))
+        return data

@@ -4,11 +4,24 @@ the places of each program, the waiting lists with their ranks, the students. Ev
 of queries whatever the number of rows (convention 16)."""
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
@@ -46,9 +59,13 @@ STATES: list[tuple[str, Any]] = [
 SORTS = {
     "name": ("last_name", "first_names"),
     "-name": ("-last_name", "-first_names"),
-    # the windows that end first come first; rows without a window after them
-    "ends": ("offer__ends_at", "last_name"),
 }
+# The "to do" filters of the registrations screen: BAC+5 proofs to check, windows ending soon.
+PROOFS = "proofs"
+ENDING = "ending"
+TODO = (PROOFS, ENDING)
+# A student number is the academic year's first four digits and the student's id on five digits or more.
+_STUDENT_NUMBER = re.compile(r"(\d{4})(\d{5,})")
 # What waits for the office on the registrations screen: windows ending within this many days.
 ENDING_SOON_DAYS = 5
 
@@ -79,7 +96,27 @@ def list_params(data: Mapping[str, str]) -> dict[str, str]:
         "program": data.get("program", ""),
         "session": data.get("session", ""),
         "sort": data.get("sort", "name"),
+        "todo": data.get("todo", ""),
     }
+
+
+def student_number_search(q: str, *, prefix: str = "") -> Q:
+    """A student found by their number (``academic_year[:4]`` and the id on five digits)."""
+    number = _STUDENT_NUMBER.fullmatch(q.strip())
+    if not number:
+        return Q(pk__in=[])
+    return Q(**{f"{prefix}academic_year__startswith": number.group(1), f"{prefix}pk": int(number.group(2))})
+
+
+def _pending_proof() -> Exists:
+    return Exists(
+        RegistrationFile.objects.filter(
+            dossier_id=OuterRef("pk"),
+            kind=FileKind.BAC5_PROOF,
+            superseded_at__isnull=True,
+            verdict=FileVerdict.PENDING,
+        )
+    )
 
 
 def _rank_expression() -> Subquery:
@@ -109,7 +146,14 @@ def _scope(qs: QuerySet[Any], *, program: str, session: str, prefix: str = "") -
 
 
 def registrations(
-    user: Any, *, status: str = "", q: str = "", program: str = "", session: str = "", sort: str = "name"
+    user: Any,
+    *,
+    status: str = "",
+    q: str = "",
+    program: str = "",
+    session: str = "",
+    sort: str = "name",
+    todo: str = "",
 ) -> QuerySet[Dossier]:
     """Dossiers with a place offered or on a waiting list, by state (issue 8 item 6)."""
     _check(user)
@@ -126,8 +170,38 @@ def registrations(
     elif status:
         qs = qs.none()
     qs = _scope(qs, program=program, session=session)
+    now = timezone.now()
+    if todo == PROOFS:
+        qs = qs.filter(_pending_proof(), offer__conditional=True)
+    elif todo == ENDING:
+        qs = qs.filter(
+            offer__status=OfferStatus.OPEN,
+            offer__ends_at__gte=now,
+            offer__ends_at__lt=now + dt.timedelta(days=ENDING_SOON_DAYS),
+        )
     if q:
-        qs = qs.filter(dossier_search(q))
+        qs = qs.filter(
+            dossier_search(q)
+            | Q(registration__company_name__icontains=q)
+            | student_number_search(q, prefix="student__")
+        )
+    if sort == "ends":
+        # The open windows ending soonest first, whatever the program; then every other row.
+        qs = qs.annotate(
+            window_open=Case(
+                When(offer__status=OfferStatus.OPEN, offer__ends_at__isnull=False, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        return qs.order_by(
+            "window_open",
+            F("offer__ends_at").asc(nulls_last=True),
+            "offering__program__code",
+            "last_name",
+            "first_names",
+            "pk",
+        )
     order = SORTS.get(sort, SORTS["name"])
     return qs.order_by("offering__program__code", *order, "pk")
 
@@ -223,7 +297,11 @@ def students(
     if year:
         qs = qs.filter(academic_year=year)
     if q:
-        qs = qs.filter(dossier_search(q, prefix="dossier__"))
+        qs = qs.filter(
+            dossier_search(q, prefix="dossier__")
+            | Q(registration__company_name__icontains=q)
+            | student_number_search(q)
+        )
     return qs.order_by("offering__program__code", "dossier__last_name", "dossier__first_names", "pk")
 
 
@@ -251,12 +329,6 @@ class RegistrationWork:
 def registration_work(user: Any, *, now: dt.datetime | None = None) -> RegistrationWork:
     """What waits on the registration screens, in one query for every role the person has."""
     now = now or timezone.now()
-    pending_proof = RegistrationFile.objects.filter(
-        dossier_id=OuterRef("pk"),
-        kind=FileKind.BAC5_PROOF,
-        superseded_at__isnull=True,
-        verdict=FileVerdict.PENDING,
-    )
     found = registration_dossiers_visible_to(user).aggregate(
         ending_soon=Count(
             "pk",
@@ -266,7 +338,12 @@ def registration_work(user: Any, *, now: dt.datetime | None = None) -> Registrat
                 offer__ends_at__lt=now + dt.timedelta(days=ENDING_SOON_DAYS),
             ),
         ),
-        proofs=Count("pk", filter=Q(Exists(pending_proof), offer__conditional=True)),
-        visas=Count("pk", filter=Q(visa__status=VisaStatus.REPORTED)),
+        proofs=Count("pk", filter=Q(_pending_proof(), offer__conditional=True)),
+        # A declined or released place closes a reported refusal (nothing left to decide).
+        visas=Count(
+            "pk",
+            filter=Q(visa__status=VisaStatus.REPORTED)
+            & ~Q(offer__status__in=[OfferStatus.DECLINED, OfferStatus.RELEASED]),
+        ),
     )
     return RegistrationWork(**found)

@@ -25,7 +25,15 @@ from cursus.errors import DomainError
 from cursus.exports import Column, export_response, export_view, requested_format
 from registration import rules
 from registration import staff_selectors as sel
-from registration.models import OfferStatus, RegistrationFile, StudentStatus, WaitlistStatus
+from registration.models import (
+    FileKind,
+    FileVerdict,
+    OfferStatus,
+    RegistrationFile,
+    StudentStatus,
+    VisaStatus,
+    WaitlistStatus,
+)
 from registration.selectors import (
     get_registration_dossier_for_staff,
     offer_or_none,
@@ -34,9 +42,15 @@ from registration.selectors import (
     waitlist_rank,
 )
 from registration.services import offers
-from registration.staff_forms import ExtendForm, WaitlistMoveForm
+from registration.services.files import registration_file_verdict as file_verdict
+from registration.staff_forms import ExtendForm, FileVerdictForm, WaitlistMoveForm
 
 PER_PAGE = 50  # every staff list is paged (issue 7 item 5)
+# The registration documents the office checks here; the BAC+5 proof and the visa refusal have their own
+# decisions (they change the admission), so never this plain check.
+CHECKED_HERE = (FileKind.CVEC, FileKind.AGREEMENT, FileKind.FRANCE_TRAVAIL)
+# A place given up or released closes what was pending on it (a reported visa refusal).
+CLOSED_OFFERS = (OfferStatus.DECLINED, OfferStatus.RELEASED)
 
 
 def url_or_none(name: str, *args: Any) -> str | None:
@@ -45,10 +59,6 @@ def url_or_none(name: str, *args: Any) -> str | None:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-def _form_errors(form: Any) -> str:
-    return " ".join(str(e) for errors in form.errors.values() for e in errors)
 
 
 def _check_program(params: dict[str, str], programs: list[Any]) -> None:
@@ -66,10 +76,13 @@ def registrations(request: HttpRequest) -> HttpResponse:
     if not sel.may_see_registrations(user):
         raise Http404
     params = sel.list_params(request.GET)
+    if params["todo"] not in sel.TODO:
+        params["todo"] = ""
     programs = sel.list_programs(user)
     _check_program(params, programs)
     page = Paginator(sel.registrations(user, **params), PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = sel.decorate(page.object_list)
+    is_office, is_finance = user.has_perm(ADMISSIONS_OFFICE), user.has_perm(FINANCE)
     return render(
         request,
         "registration/staff/registrations.html",
@@ -82,6 +95,14 @@ def registrations(request: HttpRequest) -> HttpResponse:
             "programs": programs,
             "sessions": sel.list_sessions(user),
             "places": sel.program_places(user, program=params["program"], session=params["session"]),
+            # What waits here (the navigation's counts, one query): each line links to its list.
+            "work": sel.registration_work(user),
+            "show_ending": is_office or not is_finance,
+            "show_proofs": is_office,
+            "visa_cases_url": url_or_none("visa_cases") if is_office or is_finance else None,
+            "PROOFS": sel.PROOFS,
+            "ENDING": sel.ENDING,
+            "ENDING_SOON_DAYS": sel.ENDING_SOON_DAYS,
         },
     )
 
@@ -171,6 +192,7 @@ def staff_registration(request: HttpRequest, pk: int) -> HttpResponse:
 def _registration_page(request: HttpRequest, dossier: Any, **forms: Any) -> HttpResponse:
     """The page; ``forms`` replaces a blank form with one bound to what was typed (nothing lost)."""
     user = request.user
+    verdict_forms = forms.pop("verdict_forms", {})
     is_office = user.has_perm(ADMISSIONS_OFFICE)
     is_finance = user.has_perm(FINANCE)
     offer = offer_or_none(dossier)
@@ -180,6 +202,14 @@ def _registration_page(request: HttpRequest, dossier: Any, **forms: Any) -> Http
     files = list(RegistrationFile.objects.filter(dossier=dossier).select_related("uploaded_by", "verdict_by"))
     for f in files:
         f.download_url = url_or_none("registration_file_download", dossier.pk, f.pk)  # type: ignore[attr-defined]
+        # The office accepts or refuses a current registration document that waits for its check.
+        if (
+            is_office
+            and f.kind in CHECKED_HERE
+            and f.superseded_at is None
+            and f.verdict == FileVerdict.PENDING
+        ):
+            f.verdict_form = verdict_forms.get(f.pk) or FileVerdictForm(auto_id=f"verdict{f.pk}_%s")  # type: ignore[attr-defined]
     # A missing one-to-one row raises an AttributeError subclass: getattr's default covers it.
     visa = getattr(dossier, "visa", None)
     student = getattr(dossier, "student", None)
@@ -212,8 +242,20 @@ def _registration_page(request: HttpRequest, dossier: Any, **forms: Any) -> Http
         "can_extend": is_office and open_window,
         "can_move": is_office and waiting,
         "bac5_url": bac5_url if is_office and bac5_pending else None,
+        # The condition (R1.2) is lifted once the office has validated the BAC+5 proof.
+        "condition_lifted": registration is not None and registration.bac5_validated_at is not None,
         "visa_url": visa_url
-        if (is_office or is_finance) and visa is not None and visa.status == "reported"
+        if (is_office or is_finance)
+        and visa is not None
+        and visa.status == VisaStatus.REPORTED
+        and not (offer is not None and offer.status in CLOSED_OFFERS)
+        else None,
+        "visa_closed": visa is not None
+        and visa.status == VisaStatus.REPORTED
+        and offer is not None
+        and offer.status in CLOSED_OFFERS,
+        "waitlist_offer_at": (offer.sent_at or offer.created_at)
+        if offer is not None and entry is not None and entry.status == WaitlistStatus.OFFERED
         else None,
         "extend_form": ExtendForm(),
         "move_form": WaitlistMoveForm(initial={"rank": waitlist_rank(entry) if waiting and entry else None}),
@@ -250,9 +292,8 @@ def offer_extend(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The window was extended; the candidate is told by email."))
             return redirect(reverse("staff_registration", args=[dossier.pk]) + "#offer")
-    # What the office typed stays on the page with the error.
-    messages.error(request, _form_errors(form))
-    return _registration_page(request, dossier, extend_form=form, extend_open=True)
+    # What the office typed stays on the page with the error; the page's summary lists it once.
+    return _registration_page(request, dossier, extend_form=form, extend_open=True, form=form)
 
 
 @login_required
@@ -276,8 +317,35 @@ def waitlist_move(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The rank on the waiting list was changed."))
             return redirect(reverse("staff_registration", args=[dossier.pk]) + "#waitlist")
-    messages.error(request, _form_errors(form))
-    return _registration_page(request, dossier, move_form=form, move_open=True)
+    return _registration_page(request, dossier, move_form=form, move_open=True, form=form)
+
+
+@login_required
+@require_POST
+def registration_file_verdict(request: HttpRequest, pk: int, file_pk: int) -> HttpResponse:
+    """The office accepts a registration document or refuses it with a reason (the candidate then
+    replaces it before completing). Another dossier's file, the BAC+5 proof or the visa refusal (they
+    have their own decisions): 404."""
+    dossier = _office_dossier(request, pk)
+    f = RegistrationFile.objects.filter(dossier=dossier, pk=file_pk, kind__in=CHECKED_HERE).first()
+    if f is None:
+        raise Http404
+    form = FileVerdictForm(request.POST, auto_id=f"verdict{f.pk}_%s")
+    if form.is_valid():
+        accept = form.cleaned_data["verdict"] == FileVerdict.ACCEPTED
+        try:
+            file_verdict(file=f, by=request.user, accept=accept, reason=form.cleaned_data["reason"])
+        except DomainError as exc:
+            form.add_error("reason" if exc.code == "reason" else None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("The document was accepted.")
+                if accept
+                else _("The document was refused; the candidate must replace it before completing."),
+            )
+            return redirect(reverse("staff_registration", args=[dossier.pk]) + f"#file-{f.pk}")
+    return _registration_page(request, dossier, verdict_forms={f.pk: form}, form=form)
 
 
 # ---- students -------------------------------------------------------------------------------------

@@ -38,6 +38,11 @@ urlpatterns = [
         candidate_views.registration_bac5_verdict,
         name="registration_bac5_verdict",
     ),
+    path(
+        "gestion/inscriptions/<int:pk>/pieces/<int:file_pk>/verdict/",
+        staff_views.registration_file_verdict,
+        name="registration_file_verdict",
+    ),
     path("gestion/inscriptions/<int:pk>/visa/", visa_views.visa_decide, name="visa_decide"),
     path("gestion/visas/", visa_views.visa_cases, name="visa_cases"),
     path("gestion/etudiants/", staff_views.students, name="students"),

@@ -216,6 +216,9 @@ def visa_cases(request: HttpRequest) -> HttpResponse:
                 if proof and has_download
                 else None,
                 "staff_url": _url_or_none("staff_registration", v.dossier_id),
+                # A declined or released place closes the case: no decision form then.
+                "decidable": v.status == VisaStatus.REPORTED
+                and getattr(getattr(v.dossier, "offer", None), "status", None) not in services.CLOSED_OFFERS,
             }
         )
     return render(

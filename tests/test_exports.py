@@ -202,11 +202,24 @@ def _registration_export(name: str) -> Callable[[Client, Any], tuple[str, dict[s
     return scenario
 
 
+def _ledger_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
+    """Issue 9: the hostile dossiers' application fees in the ledger, exported by finance."""
+    from billing.services.ledger import fee_due
+
+    open_session = request.getfixturevalue("open_session")
+    finance = request.getfixturevalue("finance")
+    for dossier in _hostile_dossiers(open_session):
+        fee_due(dossier)
+    client.login(email=finance.email, password=PASSWORD)
+    return reverse("ledger_export"), {}
+
+
 # url name -> (client, pytest request) -> (url, query): sets up hostile data, logs in the right person.
 SCENARIOS: dict[str, Callable[[Client, Any], tuple[str, dict[str, Any]]]] = {
     "director_export": _director_export,
     "registrations_export": _registration_export("registrations_export"),
     "students_export": _registration_export("students_export"),
+    "ledger_export": _ledger_export,
 }
 
 
@@ -273,11 +286,16 @@ def _project_sources() -> list[Path]:
     ]
 
 
+# Modules that READ a CSV (a bank's statement, issue 9) may import csv, never write one.
+CSV_READERS = {"billing/statements/csvfile.py"}
+WRITING = ("csv.writer", "DictWriter", "openpyxl", "xlsxwriter", "text/csv", "spreadsheetml")
+
+
 def test_item5_no_csv_or_xlsx_is_written_outside_the_export_helper() -> None:
     offenders = [
         f"{p.relative_to(PROJECT)}: {word}"
         for p in _project_sources()
-        for word in FORBIDDEN
+        for word in (WRITING if str(p.relative_to(PROJECT)) in CSV_READERS else FORBIDDEN)
         if word in p.read_text(encoding="utf-8")
     ]
     assert not offenders, offenders

@@ -3,6 +3,7 @@ the instalments (I10), the BAC+5 proof of a conditional admission (R1.2), the ca
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -13,15 +14,17 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from applications.demo import tiny_pdf
 from applications.models import Dossier, DossierStatus
+from applications.progress import next_step
 from audit.models import AuditEvent
 from cursus.errors import DomainError
 from cursus.money import format_eur
+from cursus.templatetags.cursus import paris
 from notifications.models import OutgoingEmail
 from registration import rules
 from registration.forms import RegistrationForm
@@ -703,3 +706,223 @@ def test_R1_2_registered_conditional_candidate_uploads_the_proof_from_the_page(
         {"file_cvec": SimpleUploadedFile("cvec2.png", PNG_BYTES)},
     )
     assert RegistrationFile.objects.filter(dossier=cdt, kind=FileKind.CVEC).count() == 1
+
+
+# ---- fixes after the tester's walk ----------------------------------------------------------
+
+RULE_CODE = re.compile(r"\((?:R|I)\d+(?:\.\d+)?\)")
+
+
+def _no_rule_code(text: str) -> None:
+    """SPEC rule codes are for the code and the tests, never for what a candidate reads."""
+    assert not RULE_CODE.search(text), RULE_CODE.search(text)
+
+
+def test_I8_dashboard_cost_is_the_registration_s_financing_not_the_intention(people: dict[str, Any]) -> None:
+    a = people["a"]  # applied with the personal financing intention
+    dash = _login(a).get(reverse("dashboard")).content.decode()
+    assert format_eur(Decimal("7500.00")) in dash and format_eur(Decimal("12500.00")) not in dash
+    reg = _open(a)
+    enrolment.registration_save(registration=reg, by=a.candidate, data={"financing": "company"})
+    dash = _login(a).get(reverse("dashboard")).content.decode()
+    assert format_eur(Decimal("12500.00")) in dash  # the company tuition, without the CVEC
+    assert format_eur(Decimal("7500.00")) not in dash
+
+
+def test_I10_no_instalment_is_due_before_the_registration(open_session: Any) -> None:
+    d = Dossier(offering=offering(open_session, "BE+"))
+    cal = open_session.teaching_calendar()
+    # The teaching year has begun: the second date is past, the third is not.
+    between = cal.second_instalment_on + dt.timedelta(days=1)
+    assert between < cal.third_instalment_on
+    cost = enrolment.registration_cost(d, "personal", today=between)
+    assert [line.due_on for line in cost.instalments] == [between, between, cal.third_instalment_on]
+    # It is over: every instalment is due at registration, none before it.
+    late = cal.third_instalment_on + dt.timedelta(days=10)
+    cost = enrolment.registration_cost(d, "personal", today=late)
+    assert [line.due_on for line in cost.instalments] == [late, late, late]
+    assert sum(line.amount for line in cost.instalments) == cost.tuition
+
+
+def test_I7_a_place_offered_from_the_waiting_list_says_when_its_15_days_run_from(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    a, w = people["a"], people["w"]
+    # W waits: the places left are explained (offered in the order of the list, or kept for the jury).
+    dash = _login(w).get(reverse("dashboard")).content.decode()
+    assert f'id="waiting-explained-{w.pk}"' in dash
+    with django_capture_on_commit_callbacks(execute=True):
+        offers.offer_decline(offer=offer_of(a), by=a.candidate)
+    offers.schedule_run()
+    offer = offer_of(w)
+    assert offer.sent_at is not None and offer.ends_at is not None
+    dash = _login(w).get(reverse("dashboard")).content.decode()
+    sent = formats.date_format(timezone.localtime(offer.sent_at), "DATE_FORMAT")
+    end = formats.date_format(timezone.localtime(offer.ends_at), "DATE_FORMAT")
+    # The decision box says a place was offered, the timeline and next step date the 15 days.
+    assert f'id="offered-{w.pk}"' in dash
+    assert f"{sent}" in dash and end in dash and "23:59:59" in dash
+    # The email offering the place gives its end, to the second.
+    email = OutgoingEmail.objects.filter(kind="offer_waitlist", to=w.candidate.email).latest("pk")
+    day = formats.date_format(timezone.localtime(offer.ends_at), "j F Y")
+    assert day in email.body_text and "23:59:59" in email.body_text and day in email.body_html
+    _no_rule_code(email.body_text + email.body_html)
+
+
+def test_I7_lapsed_next_step_says_the_place_is_no_longer_guaranteed(people: dict[str, Any]) -> None:
+    a = people["a"]
+    ends = offer_of(a).ends_at
+    assert ends is not None
+    within = next_step(Dossier(status=DossierStatus.ADMITTED))
+    with time_machine.travel(ends + dt.timedelta(seconds=1)):
+        offers.schedule_run()
+        dash = _login(a).get(reverse("dashboard")).content.decode()
+        a.refresh_from_db()
+        said = next_step(a, enrolment.candidate_state(a))
+    assert said and said != within and said in dash.replace("&#x27;", "'")
+
+
+def test_no_rule_code_in_what_the_candidate_reads(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    cdt = people["c"]  # admitted on condition: the pages that spoke of R1.2
+    c = _login(cdt)
+    _no_rule_code(c.get(reverse("dashboard")).content.decode())
+    url = reverse("registration_form", args=[cdt.pk])
+    c.post(url, {"financing": "personal"})
+    _no_rule_code(c.get(url).content.decode())
+    r = c.post(reverse("registration_complete", args=[cdt.pk]), {"financing": "personal"})
+    _no_rule_code(r.content.decode())
+    reg = Registration.objects.get(dossier=cdt)
+    for m in enrolment.registration_missing(reg):
+        _no_rule_code(m)
+    _upload(cdt, FileKind.CVEC)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment.registration_save(registration=reg, by=cdt.candidate, data={"cvec_number": "DOU1 2"})
+        enrolment.registration_complete(registration=reg, by=cdt.candidate)
+    _no_rule_code(c.get(url).content.decode())
+    _no_rule_code(c.get(reverse("dashboard")).content.decode())
+    for e in OutgoingEmail.objects.filter(to=cdt.candidate.email):
+        _no_rule_code(e.subject + e.body_text + e.body_html)
+
+
+def test_I8_an_invalid_siret_does_not_lose_the_valid_fields(people: dict[str, Any]) -> None:
+    a = people["a"]
+    c = _login(a)
+    url = reverse("registration_form", args=[a.pk])
+    c.get(url)
+    r = c.post(
+        url,
+        {
+            **COMPANY,
+            "company_siret": INVALID_SIRET,
+            "company_billing_email": "pas-un-email",
+            "company_name": "Acme Gardée",
+        },
+    )
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert INVALID_SIRET in body and "pas-un-email" in body  # what was typed stays on the page
+    reg = Registration.objects.get(dossier=a)
+    assert (reg.financing, reg.company_name, reg.company_contact) == (
+        "company",
+        "Acme Gardée",
+        "Claire Dupont",
+    )
+    assert reg.company_address == COMPANY["company_address"]
+    assert (reg.company_siret, reg.company_billing_email) == ("", "")  # the invalid ones are not saved
+    # Only the invalid fields are flagged, each with its message.
+    assert 'href="#id_company_siret"' in body and 'href="#id_company_billing_email"' in body
+    assert 'href="#id_company_name"' not in body
+    # After reload: the company name and financing are kept.
+    page = c.get(url).content.decode()
+    assert "Acme Gardée" in page
+    assert re.search(r'<input[^>]*value="company"[^>]*checked', page)
+    # The service: valid fields saved, the invalid one refused and named.
+    with pytest.raises(enrolment.FieldErrors) as exc:
+        enrolment.registration_save(
+            registration=reg,
+            by=a.candidate,
+            data={"company_siret": INVALID_SIRET, "company_contact": "Jeanne"},
+        )
+    assert set(exc.value.errors) == {"company_siret"}
+    reg.refresh_from_db()
+    assert (reg.company_contact, reg.company_siret) == ("Jeanne", "")
+
+
+def test_registered_page_lists_the_pieces_and_refuses_changes(
+    people: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    a = people["a"]
+    reg = _ready_personal(a)
+    with django_capture_on_commit_callbacks(execute=True):
+        enrolment.registration_complete(registration=reg, by=a.candidate)
+    reg.refresh_from_db()
+    c = _login(a)
+    url = reverse("registration_form", args=[a.pk])
+    page = c.get(url).content.decode()
+    cvec = current_file(a, FileKind.CVEC)
+    assert cvec is not None
+    assert reverse("registration_file_download", args=[a.pk, cvec.pk]) in page
+    assert c.get(reverse("registration_file_download", args=[a.pk, cvec.pk])).status_code == 200
+    # A POST to the completed registration changes nothing and does not say "Saved".
+    r = c.post(url, {"financing": "company", "company_name": "Autre"}, follow=True)
+    body = r.content.decode()
+    assert "Saved." not in body and "Enregistré" not in body and 'class="msg error"' in body
+    reg.refresh_from_db()
+    assert reg.financing == "personal" and reg.company_name == ""
+    # The dashboard's status line says when the candidate registered, not "submitted".
+    dash = c.get(reverse("dashboard")).content.decode()
+    at = paris(reg.completed_at)
+    assert at in dash
+    # Who pays, in the candidate's words.
+    cost = enrolment.registration_cost(a, "personal")
+    company = enrolment.registration_cost(a, "company")
+    assert (cost.paid_by, company.paid_by) != (cost.debtor_label, company.debtor_label)
+    with translation.override("en"):
+        assert (str(cost.paid_by), str(company.paid_by)) == ("paid by you", "paid by your company")
+    email = OutgoingEmail.objects.get(kind="registration_confirmed", to=a.candidate.email)
+    with translation.override(a.candidate.language):
+        assert str(cost.paid_by) in email.body_text and str(cost.debtor_label) not in email.body_text
+
+
+def test_declined_registration_page_shows_no_raw_code(people: dict[str, Any]) -> None:
+    a = people["a"]
+    _open(a)
+    offers.offer_decline(offer=offer_of(a), by=a.candidate)
+    page = _login(a).get(reverse("registration_form", args=[a.pk])).content.decode()
+    assert 'id="no-registration"' in page
+    assert ">declined<" not in page and "declined." not in page.lower().split('id="no-registration"')[1][:80]
+
+
+@pytest.mark.browser
+def test_financing_swaps_break_no_content_security_policy(
+    page: Any, live_server: Any, people: dict[str, Any]
+) -> None:
+    """The htmx swaps of the financing choice apply no inline style (style-src 'self' stays strict):
+    htmx's indicator styles are off and it never copies style attributes while settling."""
+    from playwright.sync_api import expect
+
+    from tests.test_browser import login
+
+    a = people["a"]
+    violations: list[str] = []
+    page.context.add_init_script(
+        script="document.addEventListener('securitypolicyviolation', e => "
+        "console.error('CSP violation', e.violatedDirective))"
+    )
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(m.text) if "Content Security Policy" in m.text or "CSP" in m.text else None
+        ),
+    )
+    login(page, live_server.url, a.candidate.email)
+    page.goto(live_server.url + reverse("registration_form", args=[a.pk]))
+    for mode in ("company", "personal", "job_seeker", "company"):
+        page.check(f"input[name=financing][value={mode}]")
+        expect(page.locator("#cost [data-financing]")).to_have_attribute("data-financing", mode)
+        if mode == "company":
+            page.fill("input[name=company_name]", "Acme")
+    page.wait_for_timeout(300)
+    assert violations == []

@@ -361,7 +361,9 @@ def test_I11_R2_11_approval_cancels_refunds_first_instalment_and_offers_the_plac
     assert _fees(a) == fees_before
     email = OutgoingEmail.objects.get(kind="visa_approved", to=a.candidate.email)
     assert "2 500,00" in email.body_text.replace("\u202f", " ").replace("\u00a0", " ")
-    assert "R2.11" in email.body_text
+    # said in words, never as a rule code (English until the lead merges the French)
+    assert "R2.11" not in email.body_text
+    assert "fee is not refunded" in email.body_text or "frais de candidature ne sont pas" in email.body_text
     assert AuditEvent.objects.filter(action="visa.approve", object_id=str(a.pk)).count() == 1
     assert AuditEvent.objects.filter(action="dossier.cancel_visa", object_id=str(a.pk)).count() == 1
     # The candidate still reads where things stand, with the reason.
@@ -515,3 +517,36 @@ def test_I11_R3_4_approval_after_a_registration_made_by_the_enrolment_services(
     assert Student.objects.get(dossier=a).status == StudentStatus.CANCELLED
     assert offer_of(story["w"]).status == OfferStatus.OPEN
     assert _fees(a) == fees_before
+
+
+def test_I11_a_decline_closes_a_reported_visa_case(story: dict[str, Any], client: Any, office: Any) -> None:
+    from registration.services.offers import offer_decline
+    from registration.staff_selectors import registration_work
+
+    a, w = story["a"], story["w"]
+    _report(client, a)
+    assert [v.dossier_id for v in visa.visa_cases_for_staff(office)] == [a.pk]
+    assert registration_work(office).visas == 1
+    with _after_commit():
+        offer_decline(offer=offer_of(a), by=a.candidate)
+    assert offer_of(a).status == OfferStatus.DECLINED
+    # no longer listed as waiting for a decision, nor counted; still in the full list, without a form
+    assert list(visa.visa_cases_for_staff(office)) == []
+    assert registration_work(office).visas == 0
+    assert [v.dossier_id for v in visa.visa_cases_for_staff(office, status="all")] == [a.pk]
+    with pytest.raises(DomainError) as exc:
+        visa.visa_decide(dossier=a, by=office, approve=True, reason="Refus vérifié")
+    assert exc.value.code == "state"
+    case = VisaCase.objects.get(dossier=a)
+    assert case.status == VisaStatus.REPORTED and case.decided_at is None
+    assert not AuditEvent.objects.filter(action__in=["visa.approve", "visa.reject"]).exists()
+    assert offer_of(w).status == OfferStatus.OPEN  # the decline gave the place once, not twice
+    client.logout()
+    client.login(email=office.email, password=PASSWORD)
+    html = client.get(reverse("visa_cases"), {"status": "all"}).content.decode()
+    assert f'id="visa-{a.pk}"' in html and reverse("visa_decide", args=[a.pk]) not in html
+    html = client.get(reverse("staff_registration", args=[a.pk])).content.decode()
+    assert 'id="visa-closed"' in html and reverse("visa_decide", args=[a.pk]) not in html
+    response = _decide(client, a, "1", "Refus vérifié")
+    assert response.status_code == 302
+    assert VisaCase.objects.get(dossier=a).status == VisaStatus.REPORTED

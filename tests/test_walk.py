@@ -135,6 +135,7 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 registration,
                 reverse("students"),
                 reverse("visa_cases"),
+                reverse("ledger"),
                 reverse("mfa_index"),
             ],
         ),
@@ -154,7 +155,16 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
         ),
         "finance": (
             request.getfixturevalue("finance"),
-            [reverse("fee_payments"), reverse("registrations"), reverse("students"), reverse("visa_cases")],
+            [
+                reverse("fee_payments"),
+                reverse("registrations"),
+                reverse("students"),
+                reverse("visa_cases"),
+                reverse("ledger"),
+                reverse("ledger_dossier", kwargs={"pk": d.pk}),
+                reverse("statements"),
+                reverse("triage"),
+            ],
         ),
         "admin": (story["root"], [reverse("admin:index")]),
     }

@@ -104,6 +104,11 @@ class CostSummary:
     def debtor_label(self) -> str:
         return str(Debtor(self.debtor).label)
 
+    @property
+    def paid_by(self) -> str:
+        """Who pays the tuition, in the candidate's words ("paid by your company", "paid by you")."""
+        return _("paid by your company") if self.debtor == Debtor.COMPANY else _("paid by you")
+
 
 def registration_cost(dossier: Dossier, financing: str, *, today: dt.date | None = None) -> CostSummary:
     """R3.1: personal and job seeker pay the personal tuition, company financing the company one;
@@ -122,7 +127,13 @@ def registration_cost(dossier: Dossier, financing: str, *, today: dt.date | None
         cvec=session.cvec.amount,
     )
     calendar = session.teaching_calendar()
-    dates = (today, calendar.second_instalment_on, calendar.third_instalment_on)
+    # A due date is never before the registration's (a session whose teaching year has begun or is
+    # over): the later instalments fall due at registration too.
+    dates = (
+        today,
+        max(calendar.second_instalment_on, today),
+        max(calendar.third_instalment_on, today),
+    )
     amounts = rules.instalments(quote.tuition)
     lines = tuple(
         InstalmentLine(number=n, amount=a, due_on=d, at_registration=n == 1)
@@ -202,29 +213,46 @@ def registration_open(*, dossier: Dossier, by: Any) -> Registration:
     return registration
 
 
-def _validate(values: dict[str, Any]) -> None:
-    """The format checks of a draft; what is required is checked when completing."""
+class FieldErrors(DomainError):
+    """Some fields of a draft were refused: the valid ones were saved, these were not. ``errors``
+    maps each refused field to what is wrong with it (the message and code are the first one's)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        field, message = next(iter(errors.items()))
+        super().__init__(message, code=field)
+        self.errors = errors
+
+
+def _field_errors(values: dict[str, Any]) -> dict[str, str]:
+    """The format checks of a draft, field by field (normalising what is valid in place); what is
+    required is checked when completing."""
+    errors: dict[str, str] = {}
     if values.get("financing") and values["financing"] not in Financing.values:
-        raise DomainError(_("Choose how your training is financed."), code="financing")
-    values["company_siret"] = siret_clean(values.get("company_siret", ""))
+        errors["financing"] = _("Choose how your training is financed.")
+    try:
+        values["company_siret"] = siret_clean(values.get("company_siret", ""))
+    except DomainError as exc:
+        errors["company_siret"] = exc.message
     email = (values.get("company_billing_email") or "").strip()
     if email:
         try:
             validate_email(email)
         except ValidationError:
-            raise DomainError(
-                _("This billing email address is not valid (e.g. invoices@company.fr)."),
-                code="company_billing_email",
-            ) from None
+            errors["company_billing_email"] = _(
+                "This billing email address is not valid (e.g. invoices@company.fr)."
+            )
     values["company_billing_email"] = email
     start, end = values.get("agreement_starts_on"), values.get("agreement_ends_on")
     if start and end and end <= start:
-        raise DomainError(_("The training agreement must end after it starts."), code="agreement_ends_on")
+        errors["agreement_ends_on"] = _("The training agreement must end after it starts.")
+    return errors
 
 
 def registration_save(*, registration: Registration, by: Any, data: dict[str, Any]) -> Registration:
-    """Save what the candidate typed (any subset of FIELDS) on a draft. Format errors are refused
-    with a message; nothing required is asked before completing, so a draft is never lost."""
+    """Save what the candidate typed (any subset of FIELDS) on a draft. Every valid field is saved;
+    a field whose format is wrong keeps its stored value and is refused with a message
+    (`FieldErrors`, raised once the valid ones are saved). Nothing required is asked before
+    completing, so a draft is never lost."""
     values = {k: v for k, v in data.items() if k in FIELDS}
     for k, v in values.items():
         if isinstance(v, str):
@@ -242,19 +270,25 @@ def registration_save(*, registration: Registration, by: Any, data: dict[str, An
                 _("This registration is no longer a draft and cannot be changed."), code="state"
             )
         merged = {k: getattr(registration, k) for k in FIELDS} | values
-        _validate(merged)
+        errors = _field_errors(merged)
+        refused = set(errors)
+        if "agreement_ends_on" in refused:
+            refused.add("agreement_starts_on")  # the two dates go together
+        for k in refused:
+            merged[k] = getattr(registration, k)  # the stored value stays
         changed = [k for k in FIELDS if merged[k] != getattr(registration, k)]
-        if not changed:
-            return registration
-        for k in changed:
-            setattr(registration, k, merged[k])
-        registration.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            actor=by,
-            action="registration.save",
-            obj=registration.dossier,
-            data={"fields": changed, "financing": registration.financing},
-        )
+        if changed:
+            for k in changed:
+                setattr(registration, k, merged[k])
+            registration.save(update_fields=[*changed, "updated_at"])
+            audit_record(
+                actor=by,
+                action="registration.save",
+                obj=registration.dossier,
+                data={"fields": changed, "financing": registration.financing},
+            )
+    if errors:
+        raise FieldErrors(errors)
     return registration
 
 
@@ -282,7 +316,7 @@ def registration_missing(registration: Registration) -> list[str]:
     if mode not in Financing.values:
         return [_("Choose how your training is financed.")]
     if mode == Financing.PERSONAL and not registration.cvec_number.strip():
-        missing.append(_("The number of your CVEC attestation (I9)."))
+        missing.append(_("The number of your CVEC attestation."))
     if mode == Financing.COMPANY:
         if not registration.company_name.strip():
             missing.append(_("The company's name."))
@@ -358,6 +392,11 @@ def registration_complete(
                 for line in cost.instalments
             ]
         )
+        # Issue 9: each instalment an amount due of the ledger, with its reference (imported here:
+        # billing's models import registration's).
+        from billing.services.ledger import instalment_dues
+
+        instalment_dues(registration)
         student = Student.objects.create(
             user_id=dossier.candidate_id,
             dossier=dossier,
@@ -559,6 +598,15 @@ def candidate_state(dossier: Dossier, *, now: dt.datetime | None = None) -> dict
     ):
         ctx["waiting"] = selectors.waiting_state(entry)
     ctx["registration"] = registration
+    if (
+        registration is not None
+        and registration.status != RegistrationStatus.CANCELLED
+        and registration.financing in Financing.values
+    ):
+        # The cost of the financing chosen at registration, not of the intention given while
+        # applying; a completed registration's instalments are dated from its day.
+        day = timezone.localtime(registration.completed_at).date() if registration.completed_at else None
+        ctx["cost"] = registration_cost(dossier, registration.financing, today=day)
     conditional = bool(offer and offer.conditional)
     ctx["conditional"] = conditional
     if registration is not None and registration.status == RegistrationStatus.COMPLETED:

@@ -123,7 +123,7 @@ def offer_from_decision(*, decision: Decision) -> Offer | WaitlistEntry | None:
     return None
 
 
-def offers_fill(*, offering: Offering, limit: int = 1, by: Any = None, reason: str = "") -> list[Offer]:
+def offers_fill(*, offering: Offering, limit: int = 1) -> list[Offer]:
     """A place has just been freed: offer it to the first candidate of the waiting list, at once
     (I7). The caller holds the offering's lock. At most ``limit`` offers, and never past capacity:
     places the jury left free for its later sittings are not given away by one freed place."""
@@ -149,12 +149,13 @@ def offers_fill(*, offering: Offering, limit: int = 1, by: Any = None, reason: s
             dossier=dossier, offering=offering, source=OfferSource.WAITING_LIST, conditional=conditional
         )
         WaitlistEntry.objects.filter(pk=entry.pk).update(status=WaitlistStatus.OFFERED)
+        # The promotion is the system's: it never carries the freeing person's reason or actor (a
+        # visa refusal's reason belongs to that candidate's file, not to the next one's history).
         dossier_transition(
             dossier,
             to=DossierStatus.CONDITIONAL if conditional else DossierStatus.ADMITTED,
-            by=by,
+            by=None,
             action="offer.from_waitlist",
-            reason=reason,
             data={"offer": offer.pk, "held": held + 1, "capacity": capacity},
         )
         made.append(offer)
@@ -182,7 +183,13 @@ def offer_send(*, offer_id: int) -> Offer:
             template="offer_waitlist",
             to=dossier.candidate.email,
             language=dossier.candidate.language,
-            context={"dossier": dossier, "program": dossier.offering.program, "offer": offer},
+            # The window starts when this email goes (I7): its end, as the email states it.
+            context={
+                "dossier": dossier,
+                "program": dossier.offering.program,
+                "offer": offer,
+                "ends_at": rules.window_end(timezone.now()),
+            },
             related=dossier,
             deliver_now=True,
         )
@@ -291,12 +298,19 @@ def offer_extend(*, offer: Offer, by: Any, until: dt.date, reason: str) -> Offer
         raise DomainError(_("Give a reason for the extension."), code="reason")
     with transaction.atomic():
         lock_offering(offer.offering_id)
-        offer = Offer.objects.select_for_update().get(pk=offer.pk)
+        offer = Offer.objects.select_for_update().select_related("offering__session").get(pk=offer.pk)
         if offer.status != OfferStatus.OPEN or offer.ends_at is None:
             raise DomainError(
                 _("Only an open window whose email has been sent can be extended."), code="state"
             )
         new_end = end_of_day(until)
+        starts_on = offer.offering.session.teaching_calendar().starts_on
+        if until >= starts_on:
+            raise DomainError(
+                _("A window can be extended up to the day before the training starts (%(date)s).")
+                % {"date": formats.date_format(starts_on, "DATE_FORMAT")},
+                code="date",
+            )
         if new_end <= offer.ends_at:
             raise DomainError(
                 _("The new end must be after the current one (%(date)s).")
@@ -322,6 +336,9 @@ def offer_extend(*, offer: Offer, by: Any, until: dt.date, reason: str) -> Offer
             actor=by,
             action="offer.extend",
             obj=offer.dossier,
+            # Shown in the history as "30/11/2026 → 10/12/2026" (Paris dates).
+            from_state=timezone.localtime(before).strftime("%d/%m/%Y"),
+            to_state=timezone.localtime(new_end).strftime("%d/%m/%Y"),
             reason=reason,
             data={"from": before.isoformat(), "to": new_end.isoformat()},
         )
@@ -357,7 +374,7 @@ def offer_decline(*, offer: Offer, by: Any) -> Offer:
         audit_record(
             actor=by, action="offer.decline", obj=dossier, from_state=previous, to_state=OfferStatus.DECLINED
         )
-        _cancel_draft(dossier, reason="declined")
+        _cancel_draft(dossier, reason=_("The candidate declined the place."))
         dossier_transition(dossier, to=DossierStatus.DECLINED, by=by, action="dossier.decline")
         offer_id = offer.pk
         transaction.on_commit(lambda: _email(_load(offer_id), "offer_declined"))
@@ -387,7 +404,7 @@ def offer_release(*, offer: Offer, by: Any, reason: str, action: str = "offer.re
             reason=reason,
         )
         if was_holding:
-            offers_fill(offering=offering, by=by, reason=reason)
+            offers_fill(offering=offering)
     return offer
 
 
@@ -499,8 +516,10 @@ def schedule_run(*, now: dt.datetime | None = None) -> ScheduleReport:
     now = now or timezone.now()
     report = ScheduleReport()
     # 1. Decisions whose email went out but whose offer or list entry is missing (a crash between).
+    # Only letters of the last weeks: a decision of an earlier campaign never becomes an offer now.
+    recent = now - dt.timedelta(days=rules.WINDOW_DAYS + 2)
     missing = (
-        Decision.objects.filter(notified_at__isnull=False, sitting__status="closed")
+        Decision.objects.filter(notified_at__gte=recent, sitting__status="closed")
         .filter(dossier__offer__isnull=True, dossier__waitlist_entry__isnull=True)
         .exclude(outcome=Outcome.REFUSED)
         .select_related("sitting", "dossier")

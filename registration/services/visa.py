@@ -55,6 +55,8 @@ LETTER_OFFERS = (OfferStatus.OPEN, OfferStatus.REGISTERED)
 # A refusal may be reported while the place is held, or after the 15 days (the candidate may still
 # have registered late or be waiting for a free place).
 REPORT_OFFERS = (OfferStatus.OPEN, OfferStatus.LAPSED, OfferStatus.REGISTERED)
+# A place the candidate gave up or that was released closes a reported refusal: nothing left to decide.
+CLOSED_OFFERS = (OfferStatus.DECLINED, OfferStatus.RELEASED)
 # The office's file numbers look like "DZ24-01234", "SN-2025-000123": loosely checked.
 EFE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$")
 
@@ -364,6 +366,12 @@ def _cancel_registration(dossier: Dossier, *, by: Any, reason: str) -> dict[str,
             done.setdefault("instalments", []).append(
                 {"number": inst.number, "to": target, "amount": str(inst.amount)}
             )
+    if instalments:
+        # Issue 9: the cancelled instalments are no longer owed in the ledger either (imported here:
+        # billing's models import registration's).
+        from billing.services.ledger import instalment_dues
+
+        instalment_dues(registration)
     refund = next((i for i in instalments if i.number == 1 and i.status == InstalmentStatus.TO_REFUND), None)
     if refund is not None:
         done["to_refund"] = str(refund.amount)
@@ -409,6 +417,13 @@ def visa_decide(*, dossier: Dossier, by: Any, approve: bool, reason: str) -> Vis
             raise DomainError(
                 _(
                     "There is no visa refusal waiting for a decision on this dossier: it has been decided already."
+                ),
+                code="state",
+            )
+        if offer is not None and Offer.objects.get(pk=offer.pk).status in CLOSED_OFFERS:
+            raise DomainError(
+                _(
+                    "The candidate no longer holds a place (declined or released): there is nothing left to decide on this visa refusal."
                 ),
                 code="state",
             )
@@ -463,10 +478,17 @@ def visa_decide(*, dossier: Dossier, by: Any, approve: bool, reason: str) -> Vis
 def visa_cases_for_staff(user: Any, *, status: str = VisaStatus.REPORTED) -> Any:
     """The visa cases of the dossiers this office or finance member sees; reported ones first."""
     qs = VisaCase.objects.filter(dossier__in=selectors.registration_dossiers_visible_to(user)).select_related(
-        "dossier__candidate", "dossier__offering__program", "dossier__offering__session", "decided_by"
+        "dossier__candidate",
+        "dossier__offering__program",
+        "dossier__offering__session",
+        "dossier__offer",
+        "decided_by",
     )
     if status and status != "all":
         qs = qs.filter(status=status)
     else:
         qs = qs.exclude(status=VisaStatus.NONE)
+    if status == VisaStatus.REPORTED:
+        # A declined or released place closes the case: nothing is left to decide.
+        qs = qs.exclude(dossier__offer__status__in=CLOSED_OFFERS)
     return qs.order_by("-reported_at", "pk")

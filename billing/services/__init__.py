@@ -1,0 +1,1 @@
+"""Finance services: `ledger` (dues, payments, balances), `statements` (import and matching)."""
