@@ -86,6 +86,8 @@ class StaffNav:
             n = lines_to_sort(self.user)
             text = ngettext("%(n)d bank line to sort", "%(n)d bank lines to sort", n) % {"n": n}
             items.append(NavItem("triage", _("To sort"), n, text))
+        if ADMISSIONS_OFFICE in roles and FINANCE not in roles:
+            items.append(NavItem("ledger", _("Ledger"), 0, ""))  # read only for the office (issue 9)
         if ADMISSIONS_OFFICE in roles or FINANCE in roles or programs:
             items.append(self._registrations())
         if (ADMISSIONS_OFFICE in roles or FINANCE in roles) and self._registration_work.visas:

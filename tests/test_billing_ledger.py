@@ -107,7 +107,7 @@ def test_R2_10_fee_page_shows_the_notice_instruction_and_the_reference(client: A
     assert due.amount == unpaid.offering.session.application_fee and references.is_valid(due.reference)
     # the notice's instruction, unchanged, and the structured reference beside it
     assert unpaid.payment_reference in page
-    assert "Virez les frais sur le compte ci-dessous en indiquant exactement cette référence" in page
+    assert "Virez les frais sur le compte ci-dessous en indiquant exactement ces références" in page
     assert references.display(due.reference) in page
     assert 'id="structured-reference"' in page and 'data-copy="#structured-reference"' in page
     # opening the page again makes no second due
