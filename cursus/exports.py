@@ -140,6 +140,12 @@ def render_xlsx[R](rows: Iterable[R], columns: Sequence[Column[R]], *, title: st
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(value, dt.datetime) else "yyyy-mm-dd"
                 cells.append(cell)
+            elif isinstance(value, Decimal) and value.as_tuple().exponent == -2:
+                # Money (Decimal to the cent, I14): shown with two decimals and grouped thousands,
+                # in the reader's own separators (Excel and LibreOffice localise the format).
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "#,##0.00"
+                cells.append(cell)
             else:
                 cells.append(value)
         sheet.append(cells)

@@ -132,6 +132,7 @@ def test_item5_numbers_stay_numbers_and_dates_are_formatted() -> None:
     name, amount, count, on, at, flag, nothing = next(sheet.iter_rows(min_row=2))
     assert name.value == "Jean-Pierre"
     assert amount.data_type == "n" and amount.value == pytest.approx(-1234.5)
+    assert amount.number_format == "#,##0.00"  # I14: money reads with its two decimals
     assert count.data_type == "n" and count.value == -3
     assert on.is_date and on.value.date() == dt.date(2026, 2, 28)
     assert at.is_date and at.value == dt.datetime(2026, 3, 1, 9, 30)  # Paris time, XLSX has no zones
