@@ -84,24 +84,6 @@ def instalment_dues(registration: Registration) -> list[Due]:
     return out
 
 
-def dues_sync() -> int:
-    """Every fee declared or confirmed and every instalment has its due (for rows made before the
-    ledger existed, and as a safety net). Returns how many were made."""
-    made = 0
-    fee_dossiers = (
-        Dossier.objects.filter(fee_payments__isnull=False)
-        .exclude(dues__kind=DueKind.APPLICATION_FEE)
-        .select_related("offering__session", "offering__program")
-        .distinct()
-    )
-    for dossier in fee_dossiers:
-        fee_due(dossier)
-        made += 1
-    for registration in Registration.objects.filter(instalments__due__isnull=True).distinct():
-        made += len(instalment_dues(registration))
-    return made
-
-
 def due_cancel(*, due: Due, by: Any, reason: str) -> Due:
     """What was due is no longer (a cancelled instalment): a line brings what is left to pay to zero."""
     with transaction.atomic():
@@ -202,8 +184,7 @@ def _fee_payment_for(due: Due, *, channel: str, booked_on: dt.date, amount: Deci
 
 def balance(due: Due) -> Decimal:
     """What is still owed on ``due`` (negative: paid more than due)."""
-    total = LedgerLine.objects.filter(due=due).aggregate(s=Sum("amount"))["s"]
-    return (total or ZERO).quantize(Decimal("0.01"))
+    return balance_of(Due.objects.filter(pk=due.pk))
 
 
 def balance_of(dues: QuerySet[Due]) -> Decimal:

@@ -95,22 +95,22 @@ def audit_state(code: str, action: str = "") -> str:
     from applications.models import DossierStatus, PaymentStatus, Verdict
     from registration.models import FileVerdict, OfferStatus, RegistrationStatus, VisaStatus, WaitlistStatus
 
+    # Action prefix -> its vocabulary; the longest prefix of the action wins.
     kinds: dict[str, Any] = {
-        "fee": PaymentStatus,
-        "document": Verdict,
-        "interview": InterviewStatus,
-        "decision": Outcome,
-        "sitting": SittingStatus,
-        "offer": OfferStatus,
-        "waitlist": WaitlistStatus,
-        "registration": RegistrationStatus,
-        "visa": VisaStatus,
+        "fee.": PaymentStatus,
+        "document.": Verdict,
+        "interview.": InterviewStatus,
+        "decision.": Outcome,
+        "sitting.": SittingStatus,
+        "offer.": OfferStatus,
+        "waitlist.": WaitlistStatus,
+        "registration.": RegistrationStatus,
+        "registration.file.": FileVerdict,
+        "visa.": VisaStatus,
     }
-    kind = action.split(".", 1)[0]
-    if action.startswith("registration.file."):
-        kind = "registration.file"
-        kinds[kind] = FileVerdict
-    for choices in (kinds.get(kind), DossierStatus):
+    prefixes = [p for p in kinds if action.startswith(p)]
+    vocabulary = kinds[max(prefixes, key=len)] if prefixes else None
+    for choices in (vocabulary, DossierStatus):
         if choices is not None and code in choices.values:
             return str(choices(code).label)
     return code
