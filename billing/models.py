@@ -16,7 +16,7 @@ from django.utils.translation import pgettext_lazy
 
 from applications.models import Dossier, FeePayment
 from catalog.models import Institution
-from registration.models import Instalment
+from registration.models import Debtor, Instalment
 
 
 class DueKind(models.TextChoices):
@@ -233,3 +233,317 @@ class CsvMapping(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---- SEPA direct debits (issue 9 item 7, R3.4, I10) --------------------------------------------
+
+
+class MandateStatus(models.TextChoices):
+    AWAITING = "awaiting", pgettext_lazy("mandate", "Awaiting the debtor's signature")
+    ACTIVE = "active", pgettext_lazy("mandate", "Signed")
+    LAPSED = "lapsed", pgettext_lazy("mandate", "Lapsed (36 months unused)")
+    REVOKED = "revoked", pgettext_lazy("mandate", "Revoked")
+
+
+class Mandate(models.Model):
+    """A SEPA Core mandate: one per registration (its debtor: the student, or the company) and academic
+    year, reused for the three instalments. The IBAN is stored encrypted (``billing.crypto``); only its
+    country and last four characters are kept in clear, for the masked display. A company's mandate is
+    signed by its signatory through a link sent to the billing email (``AWAITING`` until then)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="mandates")
+    registration = models.ForeignKey(
+        "registration.Registration", on_delete=models.PROTECT, related_name="mandates"
+    )
+    academic_year = models.CharField(_("academic year"), max_length=9)
+    debtor_kind = models.CharField(_("debtor"), max_length=8, choices=Debtor.choices)
+    reference = models.CharField(_("mandate reference"), max_length=35, unique=True)
+    creditor_id = models.CharField(_("SEPA creditor identifier"), max_length=35)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MandateStatus.choices, default=MandateStatus.AWAITING
+    )
+    debtor_name = models.CharField(_("account holder"), max_length=70)
+    debtor_email = models.EmailField(_("debtor's email"))
+    street = models.CharField(_("street and number"), max_length=70, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=16, blank=True)
+    town = models.CharField(_("town"), max_length=35)
+    country = models.CharField(_("country"), max_length=2)
+    iban_encrypted = models.TextField(blank=True)
+    iban_country = models.CharField(max_length=2, blank=True)
+    iban_last4 = models.CharField(max_length=4, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    signatory_name = models.CharField(_("signed by"), max_length=140, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signed_ip = models.GenericIPAddressField(_("signed from address"), null=True, blank=True)
+    signed_user_agent = models.CharField(max_length=300, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    prenotified_at = models.DateTimeField(_("pre-notification sent at"), null=True, blank=True)
+    last_collected_on = models.DateField(_("last collection"), null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoke_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("SEPA mandate")
+        verbose_name_plural = _("SEPA mandates")
+        ordering = ["-created_at"]
+        constraints = [
+            # One live mandate per registration and year (a revoked or lapsed one may be replaced).
+            models.UniqueConstraint(
+                fields=["registration", "academic_year"],
+                condition=models.Q(status__in=["awaiting", "active"]),
+                name="uniq_live_mandate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class BatchStatus(models.TextChoices):
+    EXPORTED = "exported", pgettext_lazy("debit batch", "Exported, not yet sent")
+    SENT = "sent", pgettext_lazy("debit batch", "Sent to the bank")
+    REVERTED = "reverted", pgettext_lazy("debit batch", "Reverted")
+
+
+class DebitBatch(models.Model):
+    """One pain.008 file: the debits of one collection date, FRST then RCUR. Validated against its
+    XSD before it is saved. Revertible (its instalments go back to the pool) until marked sent."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="debit_batches")
+    message_id = models.CharField(_("message id"), max_length=35, unique=True)
+    schema = models.CharField(_("schema"), max_length=20)
+    collection_date = models.DateField(_("collection date"))
+    due_by = models.DateField(_("instalments due by"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=BatchStatus.choices, default=BatchStatus.EXPORTED
+    )
+    count = models.PositiveIntegerField(_("debits"), default=0)
+    total = models.DecimalField(_("total (€)"), max_digits=12, decimal_places=2, default=0)
+    xml = models.TextField(_("file"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverted_at = models.DateTimeField(_("reverted at"), null=True, blank=True)
+    reverted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    settled_bank_line = models.ForeignKey(
+        BankLine, null=True, blank=True, on_delete=models.PROTECT, related_name="debit_batches"
+    )
+
+    class Meta:
+        verbose_name = _("direct debit file")
+        verbose_name_plural = _("direct debit files")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.message_id
+
+
+class Sequence(models.TextChoices):
+    FRST = "FRST", pgettext_lazy("sepa", "First debit of the mandate")
+    RCUR = "RCUR", pgettext_lazy("sepa", "Recurring debit")
+
+
+class DebitStatus(models.TextChoices):
+    EXPORTED = "exported", pgettext_lazy("debit", "In a file")
+    SENT = "sent", pgettext_lazy("debit", "Sent")
+    RETURNED = "returned", pgettext_lazy("debit", "Returned")
+    REVERTED = "reverted", pgettext_lazy("debit", "Reverted")
+
+
+class DebitItem(models.Model):
+    """One instalment in one file. ``active`` marks the item that currently claims its instalment: the
+    partial unique constraint is what makes an instalment never exported twice, also when two
+    exports run at once; reverting or a return releases the claim (a re-presentation is a new item)."""
+
+    batch = models.ForeignKey(DebitBatch, on_delete=models.PROTECT, related_name="items")
+    instalment = models.ForeignKey(
+        "registration.Instalment", on_delete=models.PROTECT, related_name="debit_items"
+    )
+    due = models.ForeignKey(Due, on_delete=models.PROTECT, related_name="debit_items")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debit_items")
+    sequence = models.CharField(_("sequence"), max_length=4, choices=Sequence.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=10, decimal_places=2)
+    collection_date = models.DateField(_("collection date"))
+    end_to_end_id = models.CharField(_("end-to-end id"), max_length=35, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DebitStatus.choices, default=DebitStatus.EXPORTED
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("direct debit")
+        verbose_name_plural = _("direct debits")
+        ordering = ["batch", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instalment"], condition=models.Q(active=True), name="uniq_active_debit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.end_to_end_id
+
+
+class ReturnSource(models.TextChoices):
+    PAIN002 = "pain002", "pain.002"
+    CAMT054 = "camt054", "camt.054"
+    CFONB = "cfonb", "CFONB"
+    MANUAL = "manual", pgettext_lazy("return", "Entered by finance")
+
+
+class ReturnKind(models.TextChoices):
+    REJECT = "reject", pgettext_lazy("return", "Rejected before settlement")
+    RETURN = "return", pgettext_lazy("return", "Returned after settlement")
+    REFUND_REQUEST = "refund_request", pgettext_lazy("return", "Refund requested by the debtor")
+
+
+class ReturnOutcome(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("return", "To decide")
+    REPRESENT = "represent", pgettext_lazy("return", "Presented once more")
+    OTHERWISE = "otherwise", pgettext_lazy("return", "Debtor asked to pay otherwise")
+
+
+class DebitReturn(models.Model):
+    """A debit that came back, with its ISO reason code (AC04, AM04, MD01, MD06, MS02…). Importing the
+    same return twice changes nothing (``dedup_key``)."""
+
+    item = models.ForeignKey(DebitItem, on_delete=models.PROTECT, related_name="returns")
+    kind = models.CharField(_("kind"), max_length=16, choices=ReturnKind.choices)
+    source = models.CharField(_("source"), max_length=8, choices=ReturnSource.choices)
+    reason_code = models.CharField(_("reason code"), max_length=4)
+    amount = models.DecimalField(_("amount (€)"), max_digits=10, decimal_places=2)
+    received_on = models.DateField(_("received on"))
+    dedup_key = models.CharField(max_length=80, unique=True)
+    outcome = models.CharField(
+        _("decision"), max_length=10, choices=ReturnOutcome.choices, default=ReturnOutcome.PENDING
+    )
+    raw = models.TextField(blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("direct debit return")
+        verbose_name_plural = _("direct debit returns")
+        ordering = ["-received_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} {self.reason_code}"
+
+
+class RefundReason(models.TextChoices):
+    VISA_REFUSAL = "visa_refusal", pgettext_lazy("refund", "Visa refused (first instalment)")
+    OVERPAYMENT = "overpayment", pgettext_lazy("refund", "Paid more than due")
+
+
+class RefundStatus(models.TextChoices):
+    TO_PAY = "to_pay", pgettext_lazy("refund", "To pay")
+    PAID = "paid", pgettext_lazy("refund", "Paid")
+    CANCELLED = "cancelled", pgettext_lazy("refund", "Cancelled")
+
+
+class Refund(models.Model):
+    """Money the school pays back (I11): the first instalment on a visa refusal, an overpayment. The
+    application fee itself is never refunded (R2.11): only what was paid beyond it."""
+
+    due = models.ForeignKey(Due, on_delete=models.PROTECT, related_name="refunds")
+    reason = models.CharField(_("reason"), max_length=14, choices=RefundReason.choices)
+    amount = models.DecimalField(_("amount (€)"), max_digits=10, decimal_places=2)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.TO_PAY
+    )
+    beneficiary = models.CharField(_("beneficiary"), max_length=140, blank=True)
+    iban_encrypted = models.TextField(blank=True)
+    iban_last4 = models.CharField(max_length=4, blank=True)
+    bank_line = models.ForeignKey(
+        BankLine, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
+    )
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.due_id} {self.amount} €"
+
+
+# ---- Flywire (issue 9 item 5) ------------------------------------------------------------------
+
+
+class FlywireStatus(models.TextChoices):
+    INITIATED = "initiated", pgettext_lazy("flywire", "Initiated")
+    PROCESSED = "processed", pgettext_lazy("flywire", "Processed")
+    GUARANTEED = "guaranteed", pgettext_lazy("flywire", "Guaranteed")
+    DELIVERED = "delivered", pgettext_lazy("flywire", "Delivered")
+    CANCELLED = "cancelled", pgettext_lazy("flywire", "Cancelled")
+    FAILED = "failed", pgettext_lazy("flywire", "Failed")
+    REVERSED = "reversed", pgettext_lazy("flywire", "Reversed")
+
+
+class FlywireEvent(models.Model):
+    """A notification as Flywire sent it (raw body kept), processed by a task."""
+
+    body = models.TextField()
+    payment_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("Flywire notification")
+        verbose_name_plural = _("Flywire notifications")
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} {self.status}"
+
+
+class FlywirePayment(models.Model):
+    """One Flywire payment and the furthest status it reached (a status never goes backwards)."""
+
+    payment_id = models.CharField(_("Flywire payment id"), max_length=64, unique=True)
+    due = models.ForeignKey(
+        Due, null=True, blank=True, on_delete=models.PROTECT, related_name="flywire_payments"
+    )
+    amount = models.DecimalField(_("amount (€)"), max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3, default="EUR")
+    status = models.CharField(_("status"), max_length=12, choices=FlywireStatus.choices)
+    ledger_line = models.ForeignKey(
+        LedgerLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    payout_bank_line = models.ForeignKey(
+        BankLine, null=True, blank=True, on_delete=models.PROTECT, related_name="flywire_payments"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Flywire payment")
+        verbose_name_plural = _("Flywire payments")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.payment_id

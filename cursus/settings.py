@@ -299,3 +299,20 @@ LOGGING = {
 
 # Absolute address used in emails (links to the site).
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# ---- finance (issue 9) ---------------------------------------------------------------------------
+# IBANs are encrypted at rest (Fernet). IBAN_ENCRYPTION_KEYS: comma-separated Fernet keys, the first
+# encrypts, all decrypt (rotation). Required when DEBUG is off; the demo and the suite derive one from
+# SECRET_KEY. Make one with:
+#   python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+IBAN_ENCRYPTION_KEYS = env_list("IBAN_ENCRYPTION_KEYS", [])
+if not IBAN_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured("IBAN_ENCRYPTION_KEYS must be set when DEBUG is off (production).")
+# The debtor is told of each debit at least this many days before it (I10).
+SEPA_PRENOTIFICATION_DAYS = env_int("SEPA_PRENOTIFICATION_DAYS", 14)
+# pain.008 schema of the exported files: pain.008.001.08 (default) or pain.008.001.02.
+SEPA_SCHEMA = env_str("SEPA_SCHEMA", "pain.008.001.08")
+# A mandate unused for this many months lapses (SEPA rulebook).
+SEPA_MANDATE_LAPSE_MONTHS = env_int("SEPA_MANDATE_LAPSE_MONTHS", 36)
+# Flywire's notifications are signed with this shared secret (X-Flywire-Digest); none: refused.
+FLYWIRE_SHARED_SECRET = env_str("FLYWIRE_SHARED_SECRET", "")

@@ -197,6 +197,10 @@ class InstalmentStatus(models.TextChoices):
     DUE = "due", pgettext_lazy("instalment", "Due")
     TO_REFUND = "to_refund", pgettext_lazy("instalment", "To be refunded")
     CANCELLED = "cancelled", pgettext_lazy("instalment", "Cancelled")
+    # Issue 9 item 8: a direct debit came back (rejected or returned by the debtor's bank); finance
+    # presents it once more (back to DUE) or asks the debtor to pay otherwise.
+    RETURNED = "returned", pgettext_lazy("instalment", "Direct debit returned")
+    PAY_OTHERWISE = "otherwise", pgettext_lazy("instalment", "To be paid otherwise")
 
 
 class Debtor(models.TextChoices):
