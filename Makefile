@@ -10,7 +10,8 @@ export DEBUG ?= 1
 DEPLOY_ENV := DEBUG=0 EMAIL_MODE=smtp ALLOWED_HOSTS=cursus.example.org SITE_URL=https://cursus.example.org \
 	SECRET_KEY=deploy-check-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n') \
 	SECURE_SSL_REDIRECT=1 SECURE_HSTS_SECONDS=31536000 SECURE_HSTS_INCLUDE_SUBDOMAINS=1 SECURE_HSTS_PRELOAD=1 \
-	SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO ACCOUNT_DEFAULT_HTTP_PROTOCOL=https
+	SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO ACCOUNT_DEFAULT_HTTP_PROTOCOL=https \
+	IBAN_ENCRYPTION_KEYS=$$(head -c32 /dev/urandom | base64 | tr '+/' '-_')
 # Debian packages the suite needs: Chromium (browser tests), poppler (PDF text), DejaVu fonts (PDFs).
 SYSDEPS_CHECK := [ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
@@ -22,7 +23,7 @@ FIND_PYTHON := for p in $(PYTHON_CANDIDATES); do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: run test venv lint check migrate demo worker bench bench-import clean sysdeps
+.PHONY: run serve test venv lint check migrate demo worker bench bench-import clean sysdeps
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	@base=$$($(FIND_PYTHON)) || { echo "Cursus needs Python 3.12 or newer (Django 6.1)."; \
@@ -48,6 +49,18 @@ run: demo
 	@trap 'kill 0' EXIT; \
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py db_worker --no-reload --interval 1 & \
 	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# The demo as production runs it (issue 11): DEBUG off, gunicorn, static files by WhiteNoise, the
+# worker beside it. Keys made once in var/serve.env (see deploy/README.md for a real server).
+serve: demo
+	@$(PY) manage.py serve_env var/serve.env --port $(PORT)
+	@set -e; set -a; . var/serve.env; set +a; export DEBUG=0; \
+	$(PY) manage.py collectstatic --no-input -v0; \
+	PORT=$(PORT) $(PY) manage.py print_demo_accounts; \
+	echo "Emails are written to var/mail/."; \
+	trap 'kill 0' EXIT; \
+	$(PY) manage.py db_worker --no-reload --interval 1 & \
+	PORT=$(PORT) $(VENV)/bin/gunicorn -c deploy/gunicorn.conf.py cursus.wsgi
 
 worker: venv
 	$(PY) manage.py db_worker --no-reload

@@ -45,13 +45,18 @@ INSTALLED_APPS = [
     "admission",
     "registration",
     "billing",
+    "studies",
     "privacy",
 ]
 
 MIDDLEWARE = [
     "cursus.uploads.UploadNamesMiddleware",
     "cursus.uploads.UploadLimitMiddleware",
+    "cursus.requestlog.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG off (compressed, hashed names, cached forever), before anything that
+    # reads the session or the user: a stylesheet costs no query (issue 11 item 1).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,6 +191,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # With DEBUG off, `collectstatic` writes compressed files with hashed names that WhiteNoise serves
+    # with a far-future cache; the demo and the suite serve the source files as they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# The health endpoint says "late" when the oldest waiting task has waited longer than this.
+HEALTH_QUEUE_LATE_SECONDS = env_int("HEALTH_QUEUE_LATE_SECONDS", 300)
 # Uploaded documents live outside the web root and are served only through checked views.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 # Never routed: documents go out only through access-checked views (a FileField .url is never used).
@@ -285,15 +302,31 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
 }
 
+# One line per event, each with the request's id (cursus.requestlog); LOG_FORMAT=json for a collector.
+LOG_FORMAT = env_str("LOG_FORMAT", "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "cursus.requestlog.RequestIdFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "cursus.requestlog.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Our access line replaces runserver's and gunicorn's (same content, with the request id).
+        "django.server": {"level": "WARNING"},
+        "cursus.access": {"level": env_str("ACCESS_LOG_LEVEL", "INFO")},
     },
 }
 

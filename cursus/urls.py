@@ -8,6 +8,7 @@ from admission import views as adm
 from applications import staff_views
 from applications import views as app_views
 from catalog import views as catalog_views
+from cursus.health import health
 from privacy import views as privacy_views
 
 # The admin signs in through the site's login: same throttling, same second factor (issue 6 §2).
@@ -15,6 +16,7 @@ admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-a
 
 urlpatterns = [
     path("", catalog_views.home, name="home"),
+    path("sante/", health, name="health"),
     path("sessions/<int:pk>/", catalog_views.session_detail, name="session_detail"),
     path("espace/", app_views.dashboard, name="dashboard"),
     path("dossiers/new/", app_views.dossier_new, name="dossier_new"),
