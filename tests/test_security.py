@@ -372,7 +372,12 @@ def _settings_load(**env: str) -> subprocess.CompletedProcess[str]:
             "-c",
             "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
         ],
-        env={**clean, "DJANGO_SETTINGS_MODULE": "cursus.settings", **env},
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "cursus.settings",
+            "IBAN_ENCRYPTION_KEYS": "k" * 43 + "=",
+            **env,
+        },
         cwd=BASE_DIR,
         capture_output=True,
         text=True,
@@ -384,6 +389,12 @@ def test_issue6_8_debug_is_off_unless_set() -> None:
     result = _settings_load(SECRET_KEY="x" * 50, EMAIL_MODE="smtp")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_issue9_production_refuses_to_start_without_an_iban_encryption_key() -> None:
+    result = _settings_load(DEBUG="0", SECRET_KEY="x" * 50, EMAIL_MODE="smtp", IBAN_ENCRYPTION_KEYS="")
+    assert result.returncode != 0
+    assert "IBAN_ENCRYPTION_KEYS must be set" in result.stderr
 
 
 def test_issue6_8_console_email_is_refused_in_production() -> None:
