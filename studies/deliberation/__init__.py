@@ -1,0 +1,73 @@
+"""The deliberation of the studies jury as pure functions over plain values (I12, I13, convention 2).
+
+``deliberate(curriculum, grades, resits=…, owed=…, thresholds=…, policy=…)`` gives an ``Outcome`` with its
+reasoning; ``describe(reason, language)`` words it. Nothing here touches the database.
+"""
+
+from studies.deliberation.reasons import describe, exact, outcome_label, shown
+from studies.deliberation.report import outcome_to_dict, outcome_to_text
+from studies.deliberation.rules import (
+    agreement_outlasted,
+    apply_resit_policy,
+    check_grade,
+    deliberate,
+    group_grades,
+    uv_average,
+    weighted_mean,
+)
+from studies.deliberation.values import (
+    ABSENT,
+    OUTCOME_RANK,
+    Absence,
+    Curriculum,
+    DeliberationError,
+    Grade,
+    Grades,
+    Outcome,
+    OutcomeKind,
+    PendingResit,
+    ProfessionalKind,
+    Reason,
+    ResitPolicy,
+    Subject,
+    SubjectResult,
+    Thresholds,
+    Trigger,
+    Unit,
+    UnitResult,
+)
+
+__all__ = [
+    "ABSENT",
+    "OUTCOME_RANK",
+    "Absence",
+    "Curriculum",
+    "DeliberationError",
+    "Grade",
+    "Grades",
+    "Outcome",
+    "OutcomeKind",
+    "PendingResit",
+    "ProfessionalKind",
+    "Reason",
+    "ResitPolicy",
+    "Subject",
+    "SubjectResult",
+    "Thresholds",
+    "Trigger",
+    "Unit",
+    "UnitResult",
+    "agreement_outlasted",
+    "apply_resit_policy",
+    "check_grade",
+    "deliberate",
+    "describe",
+    "exact",
+    "group_grades",
+    "outcome_label",
+    "outcome_to_dict",
+    "outcome_to_text",
+    "shown",
+    "uv_average",
+    "weighted_mean",
+]
