@@ -384,6 +384,10 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
             complete=complete,
             now=timezone.now(),
         )
+        # Their direct-debit mandates (issue 9): signed by the students, awaiting the companies.
+        from billing.demo import seed_mandates_demo
+
+        seed_mandates_demo(institution=institution)
     # Bank statements of these payments, for finance to import and watch match (issue 9).
     from billing.demo import write_demo_statements
 

@@ -12,6 +12,7 @@ Nothing is imported here: the demo user does it.
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -122,3 +123,49 @@ def write_demo_statements(*, today: dt.date) -> list[Path]:
         camt053(instalment_entries(today), statement_id=f"DEMO-{today:%Y%m%d}", opening=Decimal("0"))
     )
     return [cfonb, camt]
+
+
+# A demo creditor identifier (valid for `stdnum.eu.at_02`, belongs to nobody): the notice gives none,
+# so a fresh install has none and finance enters the real one in the back office.
+DEMO_CREDITOR_ID = "FR72ZZZ123456"
+
+
+def seed_mandates_demo(*, institution: Any) -> int:
+    """Each registered demo student signs their mandate (a made-up but valid French IBAN); a company's
+    mandate waits for its signatory. Returns how many were signed."""
+    from schwifty import IBAN
+
+    from billing.models import MandateStatus
+    from billing.services.mandates import mandate_sign, mandate_start
+
+    if not institution.sepa_creditor_id:
+        institution.sepa_creditor_id = DEMO_CREDITOR_ID
+        institution.save(update_fields=["sepa_creditor_id"])
+    signed = 0
+    registrations = Registration.objects.filter(status=RegistrationStatus.COMPLETED).select_related(
+        "dossier__candidate"
+    )
+    for registration in registrations.order_by("pk"):
+        candidate = registration.dossier.candidate
+        mandate = mandate_start(registration=registration, by=candidate)
+        if mandate.status != MandateStatus.AWAITING or mandate.debtor_kind != "student":
+            continue
+        iban = IBAN.generate(
+            "FR", bank_code="30006", branch_code="00001", account_code=f"{registration.pk:011d}"
+        )
+        mandate_sign(
+            mandate=mandate,
+            iban=str(iban),
+            bic="",
+            debtor_name=_payer(registration.dossier)[:70] or candidate.email,
+            street="1 rue de la Paix",
+            postcode="59500",
+            town="Douai",
+            country="FR",
+            consent=True,
+            ip="127.0.0.1",
+            user_agent="demo",
+            by=candidate,
+        )
+        signed += 1
+    return signed

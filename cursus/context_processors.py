@@ -86,6 +86,11 @@ class StaffNav:
             n = lines_to_sort(self.user)
             text = ngettext("%(n)d bank line to sort", "%(n)d bank lines to sort", n) % {"n": n}
             items.append(NavItem("triage", _("To sort"), n, text))
+            items.append(NavItem("mandates", _("Mandates"), 0, ""))  # no count, no query
+            items.append(NavItem("debits", _("Direct debits"), 0, ""))  # no count, no query
+            items.append(NavItem("flywire_payments", _("Flywire"), 0, ""))  # no count, no query
+            items.append(NavItem("debit_returns", _("Returns"), 0, ""))  # no count, no query
+            items.append(NavItem("refunds", _("Refunds"), 0, ""))  # no count, no query
         if ADMISSIONS_OFFICE in roles and FINANCE not in roles:
             items.append(NavItem("ledger", _("Ledger"), 0, ""))  # read only for the office (issue 9)
         if ADMISSIONS_OFFICE in roles or FINANCE in roles or programs:

@@ -18,6 +18,15 @@ from django.http import HttpRequest, HttpResponse
 
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A path segment that looks like a token (a company's mandate-signing link, a password-reset or
+# email-confirmation key): long and made of token characters. Never written to a log (convention 22).
+_TOKEN_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9:_.=-]{20,}(?=/|$)")
+
+
+def loggable_path(path: str) -> str:
+    return _TOKEN_SEGMENT.sub("[token]", path)
+
+
 access_log = logging.getLogger("cursus.access")
 
 
@@ -48,7 +57,7 @@ class RequestIdMiddleware:
             access_log.info(
                 "%s %s %s %.1fms user=%s",
                 request.method,
-                request.path,
+                loggable_path(request.path),
                 response.status_code,
                 (time.perf_counter() - started) * 1000,
                 user.pk if user is not None and user.is_authenticated else "-",

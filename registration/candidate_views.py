@@ -82,6 +82,10 @@ def _page(
         ctx["instalments"] = list(registration.instalments.select_related("due").order_by("number"))
         ctx["student"] = getattr(registration, "student", None)
         ctx["given_files"] = sorted(files.values(), key=lambda f: (f.uploaded_at, f.pk))
+        # Issue 9 item 7: the direct-debit mandate (to sign, awaiting the company, signed).
+        from billing.mandate_views import candidate_mandate_context
+
+        ctx.update(candidate_mandate_context(registration))
     return render(request, "registration/candidate/registration.html", ctx, status=status)
 
 

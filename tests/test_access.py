@@ -92,6 +92,26 @@ REACH: dict[str, tuple[str, ...]] = {
     "statement_detail":           ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "triage":                     ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "bank_line_action":           ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    # SEPA mandates (issue 9 item 7): the subject's signed mandate; its candidate's own pages, finance's
+    # screens (the office too gets 404); a signed mandate is not signed again (302 with a message)
+    "mandate_sign":               ("302/302", "200/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "mandate_pdf":                ("302/302", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404"),
+    "mandates":                   ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "mandate_detail":             ("302/302", "404/404", "404/404", "404/404", "200/302", "404/404", "404/404", "404/404", "404/404"),
+    "flywire_payments":           ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    # direct-debit returns and refunds (issue 9 items 8, 9): finance only; a decision or an action
+    # without its fields is refused with a message (302)
+    "debit_returns":              ("302/302", "404/404", "404/404", "404/404", "200/302", "404/404", "404/404", "404/404", "404/404"),
+    "debit_return_action":        ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    "refunds":                    ("302/302", "404/404", "404/404", "404/404", "200/302", "404/404", "404/404", "404/404", "404/404"),
+    "refunds_export":             ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "refund_action":              ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    # SEPA direct debits (issue 9 item 7): finance only (the file carries IBANs); the subject's batch is
+    # the returned debit's; an export without a date is refused (400), an action without its box (302)
+    "debits":                     ("302/302", "404/404", "404/404", "404/404", "200/400", "404/404", "404/404", "404/404", "404/404"),
+    "debit_batch":                ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "debit_batch_xml":            ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "debit_batch_action":         ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
     # staff lists
     "office_queue":          ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404"),
     "director_list":         ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "200/200", "404/404", "404/404"),
@@ -111,6 +131,9 @@ class Subject:
     reg_file: Any = None
     statement: Any = None
     bank_line: Any = None
+    mandate: Any = None
+    debit_return: Any = None
+    refund: Any = None
 
 
 # How each URL of the table reaches the subject's objects.
@@ -166,6 +189,20 @@ KWARGS: dict[str, Callable[[Subject], dict[str, Any]]] = {
     "statement_detail": lambda s: {"pk": s.statement.pk},
     "triage": lambda s: {},
     "bank_line_action": lambda s: {"pk": s.bank_line.pk},
+    "mandate_sign": lambda s: {"pk": s.dossier.pk},
+    "mandate_pdf": lambda s: {"pk": s.dossier.pk},
+    "mandates": lambda s: {},
+    "mandate_detail": lambda s: {"pk": s.mandate.pk},
+    "flywire_payments": lambda s: {},
+    "debit_returns": lambda s: {},
+    "debit_return_action": lambda s: {"pk": s.debit_return.pk},
+    "refunds": lambda s: {},
+    "refunds_export": lambda s: {},
+    "refund_action": lambda s: {"pk": s.refund.pk},
+    "debits": lambda s: {},
+    "debit_batch": lambda s: {"pk": s.debit_return.item.batch_id},
+    "debit_batch_xml": lambda s: {"pk": s.debit_return.item.batch_id},
+    "debit_batch_action": lambda s: {"pk": s.debit_return.item.batch_id},
     "office_queue": lambda s: {},
     "director_list": lambda s: {},
     "sittings": lambda s: {},
@@ -212,6 +249,18 @@ NOT_BY_DOSSIER_ID = {
     "statement_detail",
     "triage",
     "bank_line_action",
+    "mandates",
+    "mandate_detail",
+    "flywire_payments",
+    "debit_returns",
+    "debit_return_action",
+    "refunds",
+    "refunds_export",
+    "refund_action",
+    "debits",
+    "debit_batch",
+    "debit_batch_xml",
+    "debit_batch_action",
 }
 DOSSIER_URLS = sorted(set(KWARGS) - NOT_BY_DOSSIER_ID)
 # Finance's money page of a person, which carries what identifies the payer (like its fee payments):
@@ -329,6 +378,64 @@ def subject(owned: tuple[Dossier, Any]) -> Subject:
         reg_file,
         statement,
         bank_line,
+        _signed_mandate(dossier, institution),
+        *_return_and_refund(dossier),
+    )
+
+
+def _return_and_refund(dossier: Dossier) -> tuple[Any, Any]:
+    """A direct debit of another registered dossier of the same session, returned, and a refund to pay
+    (issue 9 items 8 and 9), made with the ORM."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from billing.models import DebitReturn, Refund, ReturnKind, ReturnSource
+    from tests.test_billing_returns import make_debit, registered_dossier
+
+    item = make_debit(registered_dossier(dossier.offering.session, email="debtor.access@example.org"))
+    ret = DebitReturn.objects.create(
+        item=item,
+        kind=ReturnKind.RETURN,
+        source=ReturnSource.MANUAL,
+        reason_code="AM04",
+        amount=item.amount,
+        received_on=dt.date(2026, 1, 20),
+        dedup_key="access:return",
+    )
+    return ret, Refund.objects.create(due=item.due, reason="overpayment", amount=Decimal("1.00"))
+
+
+def _signed_mandate(dossier: Dossier, institution: Any) -> Any:
+    """A signed SEPA mandate of the dossier's registration (issue 9 item 7), made directly: the
+    registration stays a draft for the other rows."""
+    from billing.models import Mandate
+    from billing.services.mandates import mandate_sign
+    from registration.services.enrolment import registration_open
+
+    mandate = Mandate.objects.create(
+        institution=institution,
+        registration=registration_open(dossier=dossier, by=dossier.candidate),
+        academic_year="2025-2026",
+        debtor_kind="student",
+        reference="CURSUS-ACCESS-1",
+        creditor_id="FR72ZZZ123456",
+        debtor_name=dossier.full_name,
+        debtor_email=dossier.candidate.email,
+        town="Douai",
+        country="FR",
+    )
+    return mandate_sign(
+        mandate=mandate,
+        iban="FR7630006000011234567890189",
+        bic="",
+        debtor_name=dossier.full_name,
+        street="",
+        postcode="59500",
+        town="Douai",
+        country="FR",
+        consent=True,
+        ip="192.0.2.1",
+        user_agent="test",
     )
 
 
@@ -503,3 +610,21 @@ def test_director_export_of_another_program_is_404(
         "utf-8-sig"
     )
     assert owned[0].last_name in csv_text
+
+
+@pytest.mark.parametrize("role", ["anonymous", "owner", "finance"])
+def test_R2_10_flywire_endpoint_is_public_but_leaks_nothing(
+    client: Any, subject: Subject, request: Any, role: str, settings: Any
+) -> None:
+    """Flywire's callback (issue 9 item 5) takes no login and no id, so it has no REACH row: whoever
+    calls it gets 405 but for POST, and 401 without the digest, whatever their session."""
+    from billing.models import FlywireEvent
+
+    settings.FLYWIRE_SHARED_SECRET = "configured"
+    if role != "anonymous":
+        assert client.login(email=_person(role, subject, request).email, password=PASSWORD)
+    url = reverse("flywire_notification")
+    assert client.get(url).status_code == 405
+    assert client.post(url, POST_DATA).status_code == 401
+    assert client.post(url, b"{}", content_type="application/json").status_code == 401
+    assert not FlywireEvent.objects.exists()

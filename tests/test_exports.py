@@ -215,12 +215,26 @@ def _ledger_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
     return reverse("ledger_export"), {}
 
 
+def _refunds_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
+    """Issue 9 item 9: a refund on each hostile dossier's fee (paid beyond it), exported by finance."""
+    from billing.models import Refund
+    from billing.services.ledger import fee_due
+
+    open_session = request.getfixturevalue("open_session")
+    finance = request.getfixturevalue("finance")
+    for dossier in _hostile_dossiers(open_session):
+        Refund.objects.create(due=fee_due(dossier), reason="overpayment", amount=Decimal("5.00"))
+    client.login(email=finance.email, password=PASSWORD)
+    return reverse("refunds_export"), {"status": "all"}
+
+
 # url name -> (client, pytest request) -> (url, query): sets up hostile data, logs in the right person.
 SCENARIOS: dict[str, Callable[[Client, Any], tuple[str, dict[str, Any]]]] = {
     "director_export": _director_export,
     "registrations_export": _registration_export("registrations_export"),
     "students_export": _registration_export("students_export"),
     "ledger_export": _ledger_export,
+    "refunds_export": _refunds_export,
 }
 
 
@@ -288,7 +302,7 @@ def _project_sources() -> list[Path]:
 
 
 # Modules that READ a CSV (a bank's statement, issue 9) may import csv, never write one.
-CSV_READERS = {"billing/statements/csvfile.py"}
+CSV_READERS = {"billing/statements/csvfile.py", "studies/casefiles.py"}
 WRITING = ("csv.writer", "DictWriter", "openpyxl", "xlsxwriter", "text/csv", "spreadsheetml")
 
 

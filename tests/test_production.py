@@ -77,6 +77,17 @@ def test_request_id_is_returned_kept_from_a_proxy_and_on_every_log_line(db: Any,
     assert "token=abc" not in caplog.text  # query strings never reach the access log
 
 
+def test_tokens_in_paths_never_reach_the_access_log() -> None:
+    from cursus.requestlog import loggable_path
+
+    assert loggable_path("/mandat/eyJtIjo0Mn0:1vQx7Z:AbCdEfGhIjKlMnOpQrStUvWxYz/") == "/mandat/[token]/"
+    assert loggable_path("/accounts/password/reset/key/4-cz1abc-0123456789abcdef0123/") == (
+        "/accounts/password/reset/key/[token]/"
+    )
+    assert loggable_path("/gestion/finance/dossiers/123/") == "/gestion/finance/dossiers/123/"
+    assert loggable_path("/dossiers/12/section/eligibility/") == "/dossiers/12/section/eligibility/"
+
+
 def test_json_log_format_is_one_object_per_line() -> None:
     record = logging.LogRecord("cursus.x", logging.WARNING, __file__, 1, "a %s", ("b",), None)
     RequestIdFilter().filter(record)

@@ -5,6 +5,7 @@ at 390 × 844 and 1366 × 768: the document must not be wider than the window, a
 violation of impact moderate or above. A new page a role can open joins `pages_by_role` (convention 24).
 """
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from applications.models import Dossier
 from applications.services import dossier_open
 from tests.conftest import IDENTITY_FR, PASSWORD, fill_dossier, make_user, offering
 from tests.test_access import owned  # noqa: F401  (the fixture)
+from tests.test_billing_debits import walk_batch
 from tests.test_browser import login
 
 pytestmark = pytest.mark.browser
@@ -74,7 +76,35 @@ def story(request: Any, open_session: Any) -> dict[str, Any]:
     )
     root = make_user("root@example.org", is_superuser=True, is_staff=True)
     mfa_give_totp(user=root)
-    return {"dossier": dossier, "draft": draft, "root": root}
+    # Issue 9 item 7: a company's mandate awaiting its signatory (its link's page, with the form),
+    # then the candidate's signed mandate (the live one their pages show).
+    from billing.models import Mandate
+    from billing.services.mandates import company_token
+    from tests.test_access import _signed_mandate
+
+    institution = dossier.offering.session.institution
+    signed = _signed_mandate(dossier, institution)
+    awaiting = Mandate.objects.create(
+        institution=institution,
+        registration=signed.registration,
+        academic_year="2026-2027",
+        debtor_kind="company",
+        reference="CURSUS-WALK-2",
+        creditor_id="FR72ZZZ123456",
+        debtor_name="Acme Industrie",
+        debtor_email="factures@acme.fr",
+        town="Douai",
+        country="FR",
+    )
+    Mandate.objects.filter(pk=signed.pk).update(created_at=awaiting.created_at + dt.timedelta(seconds=1))
+    return {
+        "dossier": dossier,
+        "draft": draft,
+        "root": root,
+        "mandate": signed,
+        "company_token": company_token(awaiting),
+        "debit_batch": walk_batch(open_session),
+    }
 
 
 def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, list[str]]]:
@@ -108,6 +138,7 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
         reverse("my_data_erase"),
         reverse("registration_form", kwargs={"pk": d.pk}),
         reverse("offer_decline", kwargs={"pk": d.pk}),
+        reverse("mandate_sign", kwargs={"pk": d.pk}),
         *(reverse(n) for n in account),
     ]
     staff_dossier = reverse("staff_dossier", kwargs={"pk": d.pk})
@@ -120,6 +151,7 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("account_login"),
                 reverse("account_signup"),
                 reverse("account_reset_password"),
+                reverse("mandate_company_sign", kwargs={"token": story["company_token"]}),
             ],
         ),
         "candidate": (d.candidate, candidate),
@@ -164,6 +196,13 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("ledger_dossier", kwargs={"pk": d.pk}),
                 reverse("statements"),
                 reverse("triage"),
+                reverse("mandates"),
+                reverse("mandate_detail", kwargs={"pk": story["mandate"].pk}),
+                reverse("flywire_payments"),
+                reverse("debit_returns"),
+                reverse("refunds"),
+                reverse("debits"),
+                reverse("debit_batch", kwargs={"pk": story["debit_batch"].pk}),
             ],
         ),
         "admin": (story["root"], [reverse("admin:index")]),

@@ -216,6 +216,13 @@ class Matcher:
 
 def line_match(*, line: BankLine, matcher: Matcher) -> BankLine:
     """Match a new bank line: record the payment when certain, else propose or leave for triage."""
+    # Issue 9 item 5: Flywire's payout carries payments recorded at `guaranteed`; it is reconciled
+    # with them and never matched as a transfer (that would count the money twice).
+    from billing.services.flywire import payout_reconcile
+
+    payout = payout_reconcile(line=line)
+    if payout is not None:
+        return payout
     decision = matcher.decide(line)
     if decision.state == LineState.UNMATCHED:
         return line

@@ -7,6 +7,7 @@ registration's and the dossier's rows, and takes the place with `offer_take` und
 a late registration never takes a place the waiting list or the jury has just been given."""
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,6 +43,8 @@ from registration.models import (
 )
 from registration.services.files import current_file, registration_file_verdict
 from registration.services.offers import lock_offering, offer_take
+
+logger = logging.getLogger(__name__)
 
 # The dossier states from which a registration may be completed (a lapsed offer keeps the dossier
 # admitted: the late candidate may still register while a place is free, I7).
@@ -423,7 +426,20 @@ def registration_complete(
         )
         reg_id = registration.pk
         transaction.on_commit(lambda: _email_confirmation(reg_id))
+        transaction.on_commit(lambda: _mandate_prepare(reg_id, by))
     return registration
+
+
+def _mandate_prepare(registration_id: int, by: Any) -> None:
+    """The direct-debit mandate follows the registration at once (I10): a company's signatory gets
+    their signing link now; the student signs on their registration page. Without a creditor
+    identifier (finance has not set it yet) the mandate waits: the page says so, nothing is lost."""
+    from billing.services.mandates import mandate_start
+
+    try:
+        mandate_start(registration=Registration.objects.get(pk=registration_id), by=by)
+    except DomainError:
+        logger.warning("mandate not prepared for registration %s", registration_id, exc_info=True)
 
 
 def _email_confirmation(registration_id: int) -> None:

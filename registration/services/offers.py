@@ -503,12 +503,15 @@ class ScheduleReport:
     sent: int = 0
     reminders: int = 0
     lapsed: int = 0
+    mandates_lapsed: int = 0
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"offers opened {self.opened}, waiting-list offers sent {self.sent}, "
             f"reminders {self.reminders}, lapsed {self.lapsed}"
         )
+        # Issue 9: said only when it happened (the registration report reads as before).
+        return text + (f", SEPA mandates lapsed {self.mandates_lapsed}" if self.mandates_lapsed else "")
 
 
 def schedule_run(*, now: dt.datetime | None = None) -> ScheduleReport:
@@ -538,4 +541,8 @@ def schedule_run(*, now: dt.datetime | None = None) -> ScheduleReport:
             report.sent += 1
     # 4. Reminders 5 days and 1 day before the end.
     report.reminders = len(offers_remind(now=now).sent)
+    # 5. Issue 9: SEPA mandates unused for 36 months lapse (a cheap query; idempotent).
+    from billing.services.mandates import mandates_lapse
+
+    report.mandates_lapsed = mandates_lapse(today=timezone.localdate(now))
     return report

@@ -372,6 +372,12 @@ def _cancel_registration(dossier: Dossier, *, by: Any, reason: str) -> dict[str,
         from billing.services.ledger import instalment_dues
 
         instalment_dues(registration)
+        # I11: the first instalment is no longer owed; what was paid on it is to be refunded.
+        from billing.services.refunds import visa_refusal_refund
+
+        paid_back = visa_refusal_refund(registration=registration, by=by, reason=reason)
+        if paid_back is not None:
+            done["refund"] = {"pk": paid_back.pk, "amount": str(paid_back.amount)}
     refund = next((i for i in instalments if i.number == 1 and i.status == InstalmentStatus.TO_REFUND), None)
     if refund is not None:
         done["to_refund"] = str(refund.amount)
