@@ -81,7 +81,7 @@ def refund_create(
     if not isinstance(amount, Decimal) or amount <= ZERO:
         raise DomainError(_("A refund is a positive amount in euros."), code="amount")
     with transaction.atomic():
-        due = Due.objects.select_for_update().select_related("instalment").get(pk=due.pk)
+        due = Due.objects.select_for_update(of=("self",)).select_related("instalment").get(pk=due.pk)
         if due.kind == DueKind.APPLICATION_FEE and reason == RefundReason.VISA_REFUSAL:
             raise DomainError(
                 _(
@@ -139,7 +139,7 @@ def refund_mark_paid(*, refund: Refund, paid_on: dt.date, by: Any) -> Refund:
     if paid_on > timezone.localdate():
         raise DomainError(_("The payment date cannot be in the future."), code="date")
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("due__dossier").get(pk=refund.pk)
+        refund = Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
         if refund.status == RefundStatus.PAID:
             return refund
         if refund.status != RefundStatus.TO_PAY:
@@ -172,7 +172,7 @@ def refund_cancel(*, refund: Refund, by: Any, reason: str) -> Refund:
     if not reason:
         raise DomainError(_("Say why the refund is cancelled."), code="reason")
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("due__dossier").get(pk=refund.pk)
+        refund = Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
         if refund.status == RefundStatus.CANCELLED:
             return refund
         if refund.status != RefundStatus.TO_PAY:
