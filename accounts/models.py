@@ -68,6 +68,7 @@ class User(AbstractUser):
             ("program_director", _("Program director of their programs")),
             ("jury_member", _("Admission jury member")),
             ("finance", _("Finance: confirms payments")),
+            ("teacher", _("Teacher: enters the grades of their subjects")),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,8 @@ ADMISSIONS_OFFICE = "accounts.admissions_office"
 PROGRAM_DIRECTOR = "accounts.program_director"
 JURY_MEMBER = "accounts.jury_member"
 FINANCE = "accounts.finance"
-STAFF_ROLES = (ADMISSIONS_OFFICE, PROGRAM_DIRECTOR, JURY_MEMBER, FINANCE)
+TEACHER = "accounts.teacher"
+STAFF_ROLES = (ADMISSIONS_OFFICE, PROGRAM_DIRECTOR, JURY_MEMBER, FINANCE, TEACHER)
 
 # group name -> (role permission codename, extra model permissions for the back office)
 ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
@@ -53,6 +54,7 @@ ROLE_GROUPS: dict[str, tuple[str, list[str]]] = {
         ],
     ),
     "Program directors": ("program_director", []),
+    "Teachers": ("teacher", []),
     "Jury members": ("jury_member", []),
     "Finance": (
         "finance",
@@ -79,4 +81,5 @@ ROLE_LABELS = {
     PROGRAM_DIRECTOR: _("Program director"),
     JURY_MEMBER: _("Jury member"),
     FINANCE: _("Finance"),
+    TEACHER: _("Teacher"),
 }
