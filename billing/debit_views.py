@@ -64,7 +64,8 @@ def get_batch_for_user(user: Any, pk: Any) -> DebitBatch:
 class ExportForm(forms.Form):
     due_by = forms.DateField(
         label=gettext_lazy("Export the debits of the instalments due by"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # ISO: a date input shows nothing of a localised value such as 27/12/2026.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     schema = forms.ChoiceField(
         label=gettext_lazy("File format"),

@@ -4,7 +4,8 @@ written to `var/demo-statements/` for finance to import from the statements scre
 - `demo-cfonb120.txt`: the application fees declared by candidates and not yet confirmed, half quoting
   the fee's structured reference, half only "SURNAME MS CODE"; one of them pays the wrong amount; plus a
   transfer from a payer nobody knows.
-- `demo-camt053.xml`: the first instalment of each registered demo student, quoting its reference.
+- `demo-camt053.xml`: the first instalment of each registered demo student who pays by transfer (no signed
+  mandate), quoting its reference.
 
 Nothing is imported here: the demo user does it.
 """
@@ -84,10 +85,16 @@ def fee_entries(today: dt.date) -> list[StatementEntry]:
 
 
 def instalment_entries(today: dt.date) -> list[StatementEntry]:
-    """Credits for the first instalment of each registered student, quoting its reference."""
+    """Credits for the first instalment of each registered student who pays by transfer (no signed
+    mandate yet: a company still to sign), quoting its reference. Students with a signed mandate are
+    collected by direct debit: a transfer as well would pay twice."""
+    from billing.models import MandateStatus
+
     entries = []
-    registrations = Registration.objects.filter(status=RegistrationStatus.COMPLETED).select_related(
-        "dossier__candidate"
+    registrations = (
+        Registration.objects.filter(status=RegistrationStatus.COMPLETED)
+        .exclude(mandates__status=MandateStatus.ACTIVE)
+        .select_related("dossier__candidate")
     )
     for registration in registrations.order_by("pk"):
         dues = [

@@ -51,7 +51,8 @@ class MandateSignForm(forms.Form):
     country = forms.ChoiceField(
         label=_("Country"), required=False, widget=forms.Select(attrs={"autocomplete": "country"})
     )
-    consent = forms.BooleanField(required=False)
+    # Labelled for the page's error summary; the template renders the box with the consent sentence.
+    consent = forms.BooleanField(label=_("Your consent"), required=False)
 
     def __init__(self, *args: Any, company: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

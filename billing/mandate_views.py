@@ -219,17 +219,18 @@ def mandate_company_sign(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404
     dossier = mandate.registration.dossier
     form: MandateSignForm | None = None
+    just_signed = False
     if mandate.status == MandateStatus.AWAITING:
         if request.method == "POST":
             form = MandateSignForm(request.POST, company=True)
             signed = _sign(request, mandate, form, by=None)
             if signed is not None:
-                mandate = signed
-                form = None
+                mandate, form, just_signed = signed, None, True
         else:
             form = MandateSignForm(initial=MandateSignForm.initial_of(mandate), company=True)
     ctx = _sign_context(mandate, form, dossier=dossier)
     ctx["token_page"] = True
+    ctx["just_signed"] = just_signed  # the signatory is thanked, not told it was "already" signed
     return render(
         request,
         "billing/mandate_company_sign.html",

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.roles import FINANCE
@@ -124,7 +125,10 @@ class ManualReturnForm(_InstitutionMixin, forms.Form):
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"), choices=ReturnKind.choices, initial=ReturnKind.RETURN
     )
-    received_on = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    received_on = forms.DateField(
+        label=gettext_lazy("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),  # ISO, as a date input needs
+    )
     institution = forms.ModelChoiceField(
         queryset=Institution.objects.all(), label=gettext_lazy("Institution")
     )
@@ -282,29 +286,34 @@ def _totals(qs: QuerySet[Refund]) -> dict[str, Decimal]:
     return {s: Decimal(sums.get(s) or 0).quantize(Decimal("0.01")) for s in RefundStatus.values}
 
 
+@sensitive_post_parameters("iban")  # never in an error report (convention 22)
 @login_required
 def refunds(request: HttpRequest) -> HttpResponse:
     """Refunds to pay and paid, with totals; the overpayments to refund (“refund the excess”)."""
     user = request.user
     _finance_only(user)
+    typed: dict[str, Any] = {}  # what was typed for a refused refund of an excess, shown again
     if request.method == "POST":
         due = _scope(user, Due.objects.all()).filter(pk=_int(request.POST.get("due"))).first()
+        beneficiary = request.POST.get("beneficiary", "")[:140]
+        iban = request.POST.get("iban", "")[:40]
         try:
             if request.POST.get("action") != "excess" or due is None:
                 raise DomainError(_("Choose the amount due whose excess is to be refunded."))
-            refund = refund_svc.overpayment_refund(
-                due=due,
-                by=user,
-                beneficiary=request.POST.get("beneficiary", "")[:140],
-                iban=request.POST.get("iban", ""),
-            )
+            refund = refund_svc.overpayment_refund(due=due, by=user, beneficiary=beneficiary, iban=iban)
         except DomainError as exc:
-            messages.error(request, exc.message)
+            if due is None:
+                messages.error(request, exc.message)
+                return redirect("refunds")
+            typed = {"due": due.pk, "beneficiary": beneficiary, "iban": iban, "error": exc.message}
         else:
             messages.success(
                 request, _("Refund of %(amount)s to pay.") % {"amount": format_eur(refund.amount)}
             )
-        return redirect("refunds")
+            return redirect("refunds")
+    overpaid = overpaid_dues(user)
+    if typed and not any(d.pk == typed["due"] for d in overpaid):
+        messages.error(request, typed["error"])  # no longer listed: the message goes on top
     status = request.GET.get("status", RefundStatus.TO_PAY)
     page = Paginator(refund_rows(user, status=status), PER_PAGE).get_page(request.GET.get("page"))
     return render(
@@ -315,9 +324,11 @@ def refunds(request: HttpRequest) -> HttpResponse:
             "status": status,
             "states": [(s.value, s.label) for s in REFUND_STATES],
             "totals": _totals(_scope(user, Refund.objects.all())),
-            "overpaid": overpaid_dues(user),
+            "overpaid": overpaid,
             "today": timezone.localdate(),
+            "typed": typed,
         },
+        status=400 if typed else 200,
     )
 
 

@@ -559,3 +559,30 @@ def test_R3_4_everybody_but_finance_gets_404(client: Any, debtor: Dossier, reque
     )
     ret.refresh_from_db()
     assert ret.outcome == ReturnOutcome.PENDING
+
+
+def test_R3_4_a_return_after_settlement_cannot_come_before_the_collection(debtor: Dossier) -> None:
+    item = make_debit(debtor)
+    before = item.collection_date - dt.timedelta(days=1)
+    with pytest.raises(DomainError) as exc:
+        svc.return_record(
+            item=item,
+            kind=ReturnKind.RETURN,
+            reason_code="AM04",
+            amount=None,
+            received_on=before,
+            source=ReturnSource.MANUAL,
+            by=None,
+        )
+    assert exc.value.code == "date"
+    # A rejection before settlement may well come before the collection date.
+    ret = svc.return_record(
+        item=item,
+        kind=ReturnKind.REJECT,
+        reason_code="AC04",
+        amount=None,
+        received_on=before,
+        source=ReturnSource.MANUAL,
+        by=None,
+    )
+    assert ret.kind == ReturnKind.REJECT

@@ -155,6 +155,16 @@ def return_record(
         if amount > item.amount:
             raise DomainError(_("More than the debit's amount cannot come back."), code="amount")
         was = item.status
+        if kind in (ReturnKind.RETURN, ReturnKind.REFUND_REQUEST) and received_on < item.collection_date:
+            # Money cannot come back before it left: a date typed wrong, or a reject (before settlement).
+            raise DomainError(
+                _(
+                    "A return after settlement comes after the collection date (%(collected)s): check the "
+                    "date, or record it as a rejection before settlement."
+                )
+                % {"collected": item.collection_date.strftime("%d/%m/%Y")},
+                code="date",
+            )
         if kind == ReturnKind.REFUND_REQUEST:
             if was != DebitStatus.SENT:
                 raise DomainError(
