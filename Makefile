@@ -23,7 +23,7 @@ FIND_PYTHON := for p in $(PYTHON_CANDIDATES); do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: run serve test venv lint check migrate demo worker bench bench-import bench-export clean sysdeps
+.PHONY: run serve test venv lint check migrate demo worker bench bench-import bench-export bench-deliberate clean sysdeps
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	@base=$$($(FIND_PYTHON)) || { echo "Cursus needs Python 3.12 or newer (Django 6.1)."; \
@@ -104,6 +104,11 @@ bench-import: venv
 # 5,000 SEPA direct debits exported, XSD validation included (issue 9: under 5 s).
 bench-export: venv
 	$(PY) bench/debit_export.py
+
+# The studies jury's deliberation of 5,000 students × 25 grades from the database beside a raw SQL read
+# of the same grades (issue 10: target at most 3×).
+bench-deliberate: venv
+	$(PY) bench/deliberation.py --write
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/media

@@ -28,6 +28,7 @@ STAFF = [
     ("director@cursus.demo", "Denis", "Directeur", "Program directors", False),
     ("jury@cursus.demo", "Judith", "Juré", "Jury members", False),
     ("finance@cursus.demo", "Fabrice", "Financier", "Finance", False),
+    ("teacher@cursus.demo", "Thérèse", "Enseignante", "Teachers", False),
 ]
 CANDIDATE_EMAIL = "candidate@cursus.demo"
 
@@ -388,6 +389,10 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
         from billing.demo import seed_mandates_demo
 
         seed_mandates_demo(institution=institution)
+        # Studies (issue 10): curricula, a promotion with grades covering each outcome, an open jury.
+        from studies.demo import seed_studies_demo
+
+        seed_studies_demo(session=session_now, staff=staff, today=today)
     # Bank statements of these payments, for finance to import and watch match (issue 9).
     from billing.demo import write_demo_statements
 

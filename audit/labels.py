@@ -101,6 +101,30 @@ ACTION_LABELS: dict[str, Promise] = {
     "registration.complete": _("Administrative registration completed"),
     "registration.bac5.validate": _("BAC+5 proof validated: admission definitive"),
     "registration.bac5.refuse": _("BAC+5 proof refused"),
+    # Curriculum, thesis and renewal (issue 10 items 1, 2, 6; R1.4, R1.7, R1.11).
+    "curriculum.create": _("Curriculum created"),
+    "curriculum.update": _("Curriculum's resit policy or session changed"),
+    "curriculum.copy": _("Curriculum copied from another year"),
+    "curriculum.admin": _("Curriculum changed in the back office"),
+    "curriculum.unit.add": _("Teaching unit added"),
+    "curriculum.unit.change": _("Teaching unit changed"),
+    "curriculum.unit.remove": _("Teaching unit removed"),
+    "curriculum.subject.add": _("Subject added"),
+    "curriculum.subject.change": _("Subject changed"),
+    "curriculum.subject.remove": _("Subject removed"),
+    "thesis.save": _("Professional thesis recorded"),
+    "thesis.approve": _("Thesis topic approved by the director"),
+    "thesis.unapprove": _("Thesis topic approval withdrawn"),
+    "renewal.create": _("Training agreement renewed: tuition due again"),
+    # Grades (issue 10 item 3; R1.5, I12).
+    "grade.set": _("Grade entered or changed"),
+    "grades.publish": _("Grades published to the students"),
+    # Studies jury (issue 10 item 5; R1.8, R1.9, R1.10, I13).
+    "studies_jury.open": _("Studies jury opened"),
+    "studies_jury.propose": _("Studies jury outcomes proposed from the grades"),
+    "studies_outcome.confirm": _("Studies jury outcome confirmed as proposed"),
+    "studies_outcome.override": _("Studies jury outcome overridden (with a reason)"),
+    "studies_jury.close": _("Studies jury closed: outcomes final, curriculum ended on its date"),
 }
 
 

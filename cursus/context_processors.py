@@ -15,7 +15,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR, STAFF_ROLES
+from accounts.roles import ADMISSIONS_OFFICE, FINANCE, JURY_MEMBER, PROGRAM_DIRECTOR, STAFF_ROLES, TEACHER
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,15 @@ class StaffNav:
             items.append(NavItem("ledger", _("Ledger"), 0, ""))  # read only for the office (issue 9)
         if ADMISSIONS_OFFICE in roles or FINANCE in roles or programs:
             items.append(self._registrations())
+        if ADMISSIONS_OFFICE in roles or programs:
+            # Issue 10: curricula, theses and renewals (no count, no query).
+            items.append(NavItem("curricula", _("Studies"), 0, ""))
+        if TEACHER in roles or ADMISSIONS_OFFICE in roles or programs:
+            # Issue 10 item 3: the subjects to grade (no count, no query).
+            items.append(NavItem("grade_subjects", _("Grades"), 0, ""))
+        if ADMISSIONS_OFFICE in roles or programs or JURY_MEMBER in roles:
+            # Issue 10 item 5: the studies juries (no count, no query).
+            items.append(NavItem("studies_juries", _("Studies juries"), 0, ""))
         if (ADMISSIONS_OFFICE in roles or FINANCE in roles) and self._registration_work.visas:
             # Issue 8: the visa refusals to decide have their own screen (same count, no query more).
             n = self._registration_work.visas
@@ -162,6 +171,8 @@ class StaffNav:
             return reverse("sittings")
         if FINANCE in roles:
             return reverse("fee_payments")
+        if TEACHER in roles:
+            return reverse("grade_subjects")
         if self.back_office:
             return reverse("admin:index")
         return reverse("dashboard")

@@ -67,6 +67,7 @@ urlpatterns = [
     path("gestion/jurys/<int:pk>/pv.pdf", adm.sitting_minutes, name="sitting_minutes"),
     path("", include("registration.urls")),
     path("", include("billing.urls")),
+    path("", include("studies.urls")),
     path("gestion/frais/", staff_views.fee_payments, name="fee_payments"),
     path("gestion/frais/<int:pk>/confirmer/", staff_views.fee_payment_confirm, name="fee_payment_confirm"),
     path("gestion/frais/<int:pk>/introuvable/", staff_views.fee_payment_reject, name="fee_payment_reject"),

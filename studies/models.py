@@ -206,6 +206,10 @@ class OutcomeKind(models.TextChoices):
     REPEAT = "repeat", pgettext_lazy("studies outcome", "Repeat under a renewed agreement")
 
 
+class FinalOutcomeError(Exception):
+    """An outcome of a closed studies jury was about to change (R1.9, R1.10)."""
+
+
 class JuryOutcome(models.Model):
     """What the jury rules for one student: the proposed outcome (computed, with its reasoning) and the
     final one (confirmed, or overridden with a written reason). Final once the sitting is closed:
@@ -231,6 +235,18 @@ class JuryOutcome(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student_id}: {self.outcome or self.proposed}"
+
+    # An invariant, not a business rule: the last line of defence once the jury is closed (admin, shell,
+    # bugs), as admission decisions have (admission.models.Decision).
+    def save(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if StudiesJury.objects.filter(pk=self.jury_id, closed_at__isnull=False).exists():
+            raise FinalOutcomeError("an outcome of a closed studies jury is final")
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if StudiesJury.objects.filter(pk=self.jury_id, closed_at__isnull=False).exists():
+            raise FinalOutcomeError("an outcome of a closed studies jury is final")
+        return super().delete(*args, **kwargs)
 
 
 class Renewal(models.Model):

@@ -112,6 +112,32 @@ REACH: dict[str, tuple[str, ...]] = {
     "debit_batch":                ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "debit_batch_xml":            ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "debit_batch_action":         ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
+    # curriculum (issue 10 items 1, 2, 6): the office and the program's directors; a thesis form or a new
+    # curriculum without its fields comes back with its errors (200); only the office renews (R1.11)
+    "curricula":                  ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "200/200", "404/404", "404/404"),
+    "curriculum_detail":          ("302/302", "404/404", "404/404", "200/302", "404/404", "200/302", "404/404", "404/404", "404/404"),
+    "curriculum_copy":            ("302/302", "405/404", "405/404", "405/302", "405/404", "405/302", "405/404", "405/404", "405/404"),
+    "study_students":             ("302/302", "404/405", "404/405", "200/405", "404/405", "200/405", "404/405", "404/405", "404/405"),
+    "thesis_edit":                ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "404/404", "404/404"),
+    "renewal_create":             ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
+    # studies jury (issue 10 item 5): the office, the program's directors, the jury's members (the juror
+    # sits on it); the members and the director rule, the office and the director propose and close;
+    # the transcript is the office's and the director's; a form without its fields comes back (302)
+    "studies_juries":             ("302/302", "404/404", "404/404", "200/302", "404/404", "200/302", "200/302", "200/302", "200/302"),
+    "studies_jury":               ("302/302", "404/404", "404/404", "200/302", "404/404", "200/302", "404/404", "200/404", "404/404"),
+    "studies_jury_outcome":       ("302/302", "405/404", "405/404", "405/404", "405/404", "405/302", "405/404", "405/302", "405/404"),
+    "studies_jury_close":         ("302/302", "404/404", "404/404", "200/302", "404/404", "200/302", "404/404", "404/404", "404/404"),
+    "studies_jury_minutes":       ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "studies_degrees_export":     ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "200/200", "404/404"),
+    "staff_transcript":           ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "404/404", "404/404", "404/404"),
+    # grades (issue 10 items 3, 7): the subject is the curriculum's first; the office and its director
+    # enter grades (a grid sent without rows saves nothing: 302), only the director publishes (refused
+    # with a message while grades are missing: 302); the transcript is its student's alone (not a role here)
+    "grade_subjects":             ("302/302", "404/405", "404/405", "200/405", "404/405", "200/405", "200/405", "404/405", "404/405"),
+    "grade_import":               ("302/302", "404/404", "404/404", "200/200", "404/404", "200/200", "200/200", "404/404", "404/404"),
+    "grade_grid":                 ("302/302", "404/404", "404/404", "200/302", "404/404", "200/302", "404/404", "404/404", "404/404"),
+    "grades_publish":             ("302/302", "405/404", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404"),
+    "my_transcript":              ("302/302", "404/405", "404/405", "404/405", "404/405", "404/405", "404/405", "404/405", "404/405"),
     # staff lists
     "office_queue":          ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "404/404", "404/404"),
     "director_list":         ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "200/200", "404/404", "404/404"),
@@ -134,6 +160,10 @@ class Subject:
     mandate: Any = None
     debit_return: Any = None
     refund: Any = None
+    curriculum: Any = None  # issue 10: the BE+ curriculum and a registered BE+ student of its year
+    student: Any = None
+    studies_jury: Any = None  # issue 10 item 5: an open studies jury of the curriculum, the juror seated
+    jury_outcome: Any = None
 
 
 # How each URL of the table reaches the subject's objects.
@@ -203,6 +233,24 @@ KWARGS: dict[str, Callable[[Subject], dict[str, Any]]] = {
     "debit_batch": lambda s: {"pk": s.debit_return.item.batch_id},
     "debit_batch_xml": lambda s: {"pk": s.debit_return.item.batch_id},
     "debit_batch_action": lambda s: {"pk": s.debit_return.item.batch_id},
+    "curricula": lambda s: {},
+    "curriculum_detail": lambda s: {"pk": s.curriculum.pk},
+    "curriculum_copy": lambda s: {"pk": s.curriculum.pk},
+    "study_students": lambda s: {"pk": s.curriculum.pk},
+    "thesis_edit": lambda s: {"pk": s.student.pk},
+    "renewal_create": lambda s: {"pk": s.student.pk},
+    "studies_juries": lambda s: {},
+    "studies_jury": lambda s: {"pk": s.studies_jury.pk},
+    "studies_jury_outcome": lambda s: {"pk": s.studies_jury.pk, "outcome_pk": s.jury_outcome.pk},
+    "studies_jury_close": lambda s: {"pk": s.studies_jury.pk},
+    "studies_jury_minutes": lambda s: {"pk": s.studies_jury.pk},
+    "studies_degrees_export": lambda s: {"pk": s.studies_jury.pk},
+    "staff_transcript": lambda s: {"pk": s.student.pk},
+    "grade_subjects": lambda s: {},
+    "grade_import": lambda s: {},
+    "grade_grid": lambda s: {"pk": s.curriculum.subjects.order_by("pk").first().pk},
+    "grades_publish": lambda s: {"pk": s.curriculum.subjects.order_by("pk").first().pk},
+    "my_transcript": lambda s: {"pk": s.student.pk},
     "office_queue": lambda s: {},
     "director_list": lambda s: {},
     "sittings": lambda s: {},
@@ -261,6 +309,24 @@ NOT_BY_DOSSIER_ID = {
     "debit_batch",
     "debit_batch_xml",
     "debit_batch_action",
+    "curricula",
+    "curriculum_detail",
+    "curriculum_copy",
+    "study_students",
+    "thesis_edit",
+    "renewal_create",
+    "studies_juries",
+    "studies_jury",
+    "studies_jury_outcome",
+    "studies_jury_close",
+    "studies_jury_minutes",
+    "studies_degrees_export",
+    "staff_transcript",
+    "grade_subjects",
+    "grade_import",
+    "grade_grid",
+    "grades_publish",
+    "my_transcript",
 }
 DOSSIER_URLS = sorted(set(KWARGS) - NOT_BY_DOSSIER_ID)
 # Finance's money page of a person, which carries what identifies the payer (like its fee payments):
@@ -369,7 +435,7 @@ def subject(owned: tuple[Dossier, Any]) -> Subject:
         amount=Decimal("60.00"),
         payer="INCONNU",
     )
-    return Subject(
+    subject = Subject(
         dossier,
         f,
         dossier.interviews.get(),
@@ -381,6 +447,40 @@ def subject(owned: tuple[Dossier, Any]) -> Subject:
         _signed_mandate(dossier, institution),
         *_return_and_refund(dossier),
     )
+    subject.curriculum, subject.student = _studies(dossier)
+    subject.studies_jury, subject.jury_outcome = _studies_jury(subject.curriculum, subject.student)
+    return subject
+
+
+def _studies(dossier: Dossier) -> tuple[Any, Any]:
+    """Issue 10: the curriculum of the dossier's program and a registered student of its year (ORM)."""
+    from tests.test_studies_curriculum import build_curriculum, make_student
+
+    session = dossier.offering.session
+    import datetime as dt
+
+    curriculum = build_curriculum(dossier.offering.program, resit_session_on=dt.date(2026, 6, 15))
+    # Its training agreement ends before the resit session: flagged for renewal (R1.11).
+    student = make_student(
+        session,
+        dossier.offering.program.code,
+        "student.access@example.org",
+        agreement_ends_on=dt.date(2026, 6, 1),
+    )
+    return curriculum, student
+
+
+def _studies_jury(curriculum: Any, student: Any) -> tuple[Any, Any]:
+    """Issue 10 item 5: an open studies jury (dated yesterday) of the curriculum with the student's
+    proposed outcome; the juror of the admission sitting sits on it (made with the ORM)."""
+    import datetime as dt
+
+    from accounts.models import User
+    from studies.models import JuryOutcome, StudiesJury
+
+    jury = StudiesJury.objects.create(curriculum=curriculum, sits_on=dt.date.today() - dt.timedelta(days=1))
+    jury.members.add(User.objects.get(email="jury@example.org"))
+    return jury, JuryOutcome.objects.create(jury=jury, student=student, proposed="degree")
 
 
 def _return_and_refund(dossier: Dossier) -> tuple[Any, Any]:

@@ -34,7 +34,9 @@ def test_seed_demo_covers_every_state_and_is_idempotent(db: Any) -> None:
         Dossier.objects.filter(nationality="SN").exists()
         and Dossier.objects.filter(nationality="FR").exists()
     )
-    assert Dossier.objects.count() == 13 + len(STORIES)
+    from studies.demo import PROMOTION  # issue 10: the extra students of the demo promotion
+
+    assert Dossier.objects.count() == 13 + len(STORIES) + len(PROMOTION)
     assert Decision.objects.filter(sitting__status="closed").count() >= 4
 
 

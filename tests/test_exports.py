@@ -228,6 +228,26 @@ def _refunds_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
     return reverse("refunds_export"), {"status": "all"}
 
 
+def _degrees_export(client: Client, request: Any) -> tuple[str, dict[str, Any]]:
+    """Issue 10 item 5: the hostile dossiers made students of BE+, given the degree by a studies jury,
+    exported by its director."""
+    import datetime as dt
+
+    from studies.models import JuryOutcome, StudiesJury
+    from tests.test_registration_staff import registered_rows
+    from tests.test_studies_jury import make_curriculum
+
+    open_session = request.getfixturevalue("open_session")
+    director = request.getfixturevalue("director_be")
+    students = registered_rows(_hostile_dossiers(open_session), decided_by=director)
+    jury = StudiesJury.objects.create(curriculum=make_curriculum(), sits_on=dt.date(2027, 6, 30))
+    JuryOutcome.objects.bulk_create(
+        [JuryOutcome(jury=jury, student=s, proposed="degree", outcome="degree") for s in students]
+    )
+    client.login(email=director.email, password=PASSWORD)
+    return reverse("studies_degrees_export", args=[jury.pk]), {}
+
+
 # url name -> (client, pytest request) -> (url, query): sets up hostile data, logs in the right person.
 SCENARIOS: dict[str, Callable[[Client, Any], tuple[str, dict[str, Any]]]] = {
     "director_export": _director_export,
@@ -235,6 +255,7 @@ SCENARIOS: dict[str, Callable[[Client, Any], tuple[str, dict[str, Any]]]] = {
     "students_export": _registration_export("students_export"),
     "ledger_export": _ledger_export,
     "refunds_export": _refunds_export,
+    "studies_degrees_export": _degrees_export,
 }
 
 
@@ -301,9 +322,19 @@ def _project_sources() -> list[Path]:
     ]
 
 
-# Modules that READ a CSV (a bank's statement, issue 9) may import csv, never write one.
-CSV_READERS = {"billing/statements/csvfile.py", "studies/casefiles.py"}
-WRITING = ("csv.writer", "DictWriter", "openpyxl", "xlsxwriter", "text/csv", "spreadsheetml")
+# Modules that READ a CSV (a bank's statement, issue 9) or an XLSX (grades, issue 10: openpyxl's
+# load_workbook) may import csv or openpyxl, never write a file with them.
+CSV_READERS = {"billing/statements/csvfile.py", "studies/casefiles.py", "studies/gradefile.py"}
+WRITING = (
+    "csv.writer",
+    "DictWriter",
+    "import Workbook",
+    "Workbook(",
+    "WriteOnlyCell",
+    "xlsxwriter",
+    "text/csv",
+    "spreadsheetml",
+)
 
 
 def test_item5_no_csv_or_xlsx_is_written_outside_the_export_helper() -> None:

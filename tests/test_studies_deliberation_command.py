@@ -207,9 +207,10 @@ def test_I12_command_refuses_bad_curriculum_owed_and_resits(case):
         )  # fmt: skip
 
 
-def test_command_refuses_the_database_mode_for_now(case):
-    with pytest.raises(CommandError, match="not available yet"):
-        run("--program", "BE+", "--year", "2025-2026", "--format", "json")
+def test_command_refuses_the_database_and_files_at_once(case):
+    # The database mode itself is tested in tests/test_studies_jury.py.
+    with pytest.raises(CommandError, match="not both"):
+        run("--program", "BE+", "--year", "2025-2026", "--grades", str(case / "grades.csv"))
 
 
 def test_command_runs_without_any_database(case):

@@ -20,7 +20,7 @@ from accounts.services import mfa_give_totp
 from applications.models import Dossier
 from applications.services import dossier_open
 from tests.conftest import IDENTITY_FR, PASSWORD, fill_dossier, make_user, offering
-from tests.test_access import owned  # noqa: F401  (the fixture)
+from tests.test_access import _studies, owned  # noqa: F401  (owned: the fixture)
 from tests.test_billing_debits import walk_batch
 from tests.test_browser import login
 
@@ -97,14 +97,24 @@ def story(request: Any, open_session: Any) -> dict[str, Any]:
         country="FR",
     )
     Mandate.objects.filter(pk=signed.pk).update(created_at=awaiting.created_at + dt.timedelta(seconds=1))
-    return {
+    story = {
         "dossier": dossier,
         "draft": draft,
         "root": root,
         "mandate": signed,
         "company_token": company_token(awaiting),
         "debit_batch": walk_batch(open_session),
+        # Issue 10: the BE+ curriculum and a registered student of its year (tests/test_access.py).
+        "studies": _studies(dossier),
     }
+    # Issue 10 item 5: an open studies jury of that curriculum with the student's proposed outcome.
+    from studies.services.jury import jury_propose
+    from tests.test_access import _studies_jury
+
+    jury, _outcome = _studies_jury(*story["studies"])
+    jury_propose(jury)
+    story["studies_jury"] = jury
+    return story
 
 
 def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, list[str]]]:
@@ -142,7 +152,28 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
         *(reverse(n) for n in account),
     ]
     staff_dossier = reverse("staff_dossier", kwargs={"pk": d.pk})
+    curriculum, student = story["studies"]
+    studies = [
+        reverse("curricula"),
+        reverse("curriculum_detail", kwargs={"pk": curriculum.pk}),
+        reverse("study_students", kwargs={"pk": curriculum.pk}),
+        reverse("thesis_edit", kwargs={"pk": student.pk}),
+    ]
+    # Issue 10 item 3: the grades screens (the curriculum's first subject, both sessions).
+    first_subject = curriculum.subjects.order_by("pk").first()
+    grades = [
+        reverse("grade_subjects"),
+        reverse("grade_grid", kwargs={"pk": first_subject.pk}),
+        reverse("grade_grid", kwargs={"pk": first_subject.pk}) + "?session=resit",
+        reverse("grade_import"),
+    ]
     registration = reverse("staff_registration", kwargs={"pk": d.pk})
+    studies_jury = story["studies_jury"].pk
+    juries = [
+        reverse("studies_juries"),
+        reverse("studies_jury", kwargs={"pk": studies_jury}),
+        reverse("studies_jury_close", kwargs={"pk": studies_jury}),
+    ]
     return {
         "anonymous": (
             None,
@@ -168,6 +199,9 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("students"),
                 reverse("visa_cases"),
                 reverse("ledger"),
+                *studies,
+                *grades,
+                *juries,
                 reverse("mfa_index"),
             ],
         ),
@@ -178,12 +212,20 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 staff_dossier,
                 reverse("registrations"),
                 registration,
+                *studies,
+                *grades,
+                *juries,
                 reverse("mfa_index"),
             ],
         ),
         "jury": (
             request.getfixturevalue("sitting_member"),
-            [reverse("sittings"), reverse("sitting_detail", kwargs={"pk": sitting}), staff_dossier],
+            [
+                reverse("sittings"),
+                reverse("sitting_detail", kwargs={"pk": sitting}),
+                staff_dossier,
+                *juries[:2],
+            ],
         ),
         "finance": (
             request.getfixturevalue("finance"),
@@ -205,6 +247,8 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("debit_batch", kwargs={"pk": story["debit_batch"].pk}),
             ],
         ),
+        # Issue 10 item 7: the student's own studies page.
+        "student": (student.user, [reverse("my_studies")]),
         "admin": (story["root"], [reverse("admin:index")]),
     }
 

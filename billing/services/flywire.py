@@ -181,7 +181,11 @@ def _record(payment: FlywirePayment, n: fw.Notification, event: FlywireEvent) ->
 def _reverse(payment: FlywirePayment, n: fw.Notification, event: FlywireEvent) -> None:
     """Money Flywire took back: a RETURN line opens the due again (the fee stays confirmed)."""
     assert payment.ledger_line is not None
-    due = Due.objects.select_for_update(of=("self",)).select_related("dossier").get(pk=payment.ledger_line.due_id)
+    due = (
+        Due.objects.select_for_update(of=("self",))
+        .select_related("dossier")
+        .get(pk=payment.ledger_line.due_id)
+    )
     amount = -payment.ledger_line.amount  # what was recorded, exactly
     LedgerLine.objects.create(
         due=due,

@@ -199,3 +199,15 @@ def dossier_balance(dossier: Dossier) -> Decimal:
 def student_balance(student: Any) -> Decimal:
     """What a student still owes (the degree jury needs it, R1.8): every due of their dossier."""
     return dossier_balance(student.dossier)
+
+
+def students_balances(students: list[Any]) -> dict[int, Decimal]:
+    """``student_balance`` of many students in one query (the studies jury, R1.8): student id -> owed."""
+    dossier_of = {s.pk: s.dossier_id for s in students}
+    sums = dict(
+        LedgerLine.objects.filter(due__dossier_id__in=set(dossier_of.values()))
+        .values_list("due__dossier_id")
+        .annotate(s=Sum("amount"))
+        .values_list("due__dossier_id", "s")
+    )
+    return {pk: (sums.get(dossier) or ZERO).quantize(Decimal("0.01")) for pk, dossier in dossier_of.items()}

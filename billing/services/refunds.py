@@ -139,7 +139,9 @@ def refund_mark_paid(*, refund: Refund, paid_on: dt.date, by: Any) -> Refund:
     if paid_on > timezone.localdate():
         raise DomainError(_("The payment date cannot be in the future."), code="date")
     with transaction.atomic():
-        refund = Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
+        refund = (
+            Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
+        )
         if refund.status == RefundStatus.PAID:
             return refund
         if refund.status != RefundStatus.TO_PAY:
@@ -172,7 +174,9 @@ def refund_cancel(*, refund: Refund, by: Any, reason: str) -> Refund:
     if not reason:
         raise DomainError(_("Say why the refund is cancelled."), code="reason")
     with transaction.atomic():
-        refund = Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
+        refund = (
+            Refund.objects.select_for_update(of=("self",)).select_related("due__dossier").get(pk=refund.pk)
+        )
         if refund.status == RefundStatus.CANCELLED:
             return refund
         if refund.status != RefundStatus.TO_PAY:

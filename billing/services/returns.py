@@ -326,7 +326,9 @@ def return_decide(*, debit_return: DebitReturn, outcome: str, by: Any) -> DebitR
             _("Choose: present it once more, or ask the debtor to pay otherwise."), code="outcome"
         )
     with transaction.atomic():
-        ret = DebitReturn.objects.select_for_update(of=("self",)).select_related("item").get(pk=debit_return.pk)
+        ret = (
+            DebitReturn.objects.select_for_update(of=("self",)).select_related("item").get(pk=debit_return.pk)
+        )
         if ret.outcome == outcome:
             return ret
         if ret.outcome != ReturnOutcome.PENDING:

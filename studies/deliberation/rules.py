@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded, localcontext
 from fractions import Fraction
 
 from studies.deliberation.values import (
@@ -50,6 +50,8 @@ from studies.deliberation.values import (
 )
 
 CENT = Decimal("0.01")
+# Sums of grades × weights are exact in this context, or raise (never rounded).
+_EXACT = Context(prec=200, traps=[Inexact, Rounded])
 
 
 def check_grade(grade: object, *, subject: str = "") -> Grade:
@@ -72,15 +74,20 @@ def points(grade: Grade) -> Decimal:
 
 
 def weighted_mean(pairs: Iterable[tuple[Decimal, Grade]]) -> Fraction:
-    """Exact Σ weight·grade / Σ weight over (weight, grade) pairs."""
-    total = Fraction(0)
-    weights = Fraction(0)
-    for weight, grade in pairs:
-        total += Fraction(weight) * Fraction(points(grade))
-        weights += Fraction(weight)
+    """Exact Σ weight·grade / Σ weight over (weight, grade) pairs.
+
+    The sums are Decimal arithmetic under a context wide enough to be exact (grades and weights have few
+    digits), and one Fraction is made at the end: the same value as summing Fractions, several times
+    faster (the studies jury deliberates thousands of students at once, bench/deliberation.py)."""
+    with localcontext(_EXACT):
+        total = Decimal(0)
+        weights = Decimal(0)
+        for weight, grade in pairs:
+            total += weight * points(grade)
+            weights += weight
     if weights == 0:
         raise DeliberationError("No weight to average over.")
-    return total / weights
+    return Fraction(total) / Fraction(weights)
 
 
 def uv_average(unit: Unit, grades: Mapping[str, Grade]) -> Fraction:

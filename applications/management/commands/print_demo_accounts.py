@@ -20,6 +20,10 @@ class Command(BaseCommand):
 
         for key, role in ROLES.items():
             self.stdout.write(f"  {key + '.inscription@exemple.demo':28} {DEMO_PASSWORD}  {role}")
+        from studies.demo import ROLES as STUDIES_ROLES
+
+        for key, role in STUDIES_ROLES.items():
+            self.stdout.write(f"  {key + '.etudes@exemple.demo':28} {DEMO_PASSWORD}  {role}")
         self.stdout.write("")
         self.stdout.write(
             "  Staff accounts sign in with a second factor (authenticator app). For the demo, get the\n"

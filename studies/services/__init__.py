@@ -1,0 +1,1 @@
+"""What changes studies data (convention 2): curriculum, grades, jury, renewal."""
