@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -97,7 +98,8 @@ def _rows(subject: Subject, session: Session) -> tuple[list[GridRow], bool]:
     rows = []
     for s in students:
         g = grades.get(s.pk)
-        typed = "" if g is None or g.absent else f"{g.value:.2f}"
+        # In the reader's language (14,50 in French), as typed and as the student's page shows it.
+        typed = "" if g is None or g.absent or g.value is None else formats.number_format(g.value, 2)
         rows.append(GridRow(s, g, typed, bool(g and g.absent)))
     return rows, exact
 

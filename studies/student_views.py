@@ -64,5 +64,6 @@ def my_transcript(request: HttpRequest, pk: int) -> HttpResponse:
     language = translation.get_language() or "fr"
     pdf = transcript_pdf(student, language[:2])
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="releve-{student.number}.pdf"'
+    # The link says "Download": an attachment, as the decision letter and the staff's transcript are.
+    response["Content-Disposition"] = f'attachment; filename="releve-{student.number}.pdf"'
     return response
