@@ -49,8 +49,8 @@ def units_view(reasoning: dict[str, Any], language: str) -> list[dict[str, Any]]
             {
                 "code": u["code"],
                 "name": u["name"],
-                "ects": localised(u["ects"], language),
-                "ects_awarded": localised(u["ects_awarded"], language),
+                "ects": localised(_whole(u["ects"]), language),
+                "ects_awarded": localised(_whole(u["ects_awarded"]), language),
                 "validated": u["validated"],
                 "average": _average(u.get("average"), language),
                 "professional": u is reasoning.get("professional"),
@@ -92,7 +92,7 @@ def transcript_context(student: Any, language: str) -> dict[str, Any]:
         "curriculum": curriculum,
         "units": units_view(reasoning, language) if reasoning else [],
         "overall": _average(reasoning.get("overall_average"), language),
-        "ects": localised(reasoning.get("ects_obtained", "0"), language),
+        "ects": localised(_whole(reasoning.get("ects_obtained", "0")), language),
         "outcome_label": label,
         "final": final,
         "jury": jury,
@@ -120,7 +120,7 @@ def minutes_rows(jury: StudiesJury, language: str) -> list[dict[str, Any]]:
                 "name": o.student.dossier.full_name,
                 "number": o.student.number,
                 "overall": _average(r.get("overall_average"), language),
-                "ects": localised(str(o.ects), language),
+                "ects": localised(_whole(str(o.ects)), language),
                 "proposed": o.get_proposed_display(),
                 "final": o.get_outcome_display() if o.outcome else "—",
                 "overridden": bool(o.override_reason),
@@ -145,3 +145,10 @@ def minutes_pdf(jury: StudiesJury, language: str) -> bytes:
                 "closed_on": timezone.localdate(jury.closed_at) if jury.closed_at else None,
             },
         )
+
+
+def _whole(text: str | None) -> str | None:
+    """ECTS read as whole numbers when they are (75, not 75.0); a half ECTS keeps its decimal."""
+    if text is None:
+        return None
+    return text[:-2] if text.endswith(".0") else text

@@ -2,15 +2,18 @@
 
 ``deliberate(curriculum, grades, resits=…, owed=…, thresholds=…, policy=…)`` gives an ``Outcome`` with its
 reasoning; ``describe(reason, language)`` words it. Nothing here touches the database.
+``deliberate`` (fast.py, in integers) gives exactly what ``deliberate_reference`` (rules.py, the rules read
+straight with exact Fractions) gives.
 """
 
+from studies.deliberation.fast import deliberate
 from studies.deliberation.reasons import describe, exact, outcome_label, shown
 from studies.deliberation.report import outcome_to_dict, outcome_to_text
 from studies.deliberation.rules import (
     agreement_outlasted,
     apply_resit_policy,
     check_grade,
-    deliberate,
+    deliberate_reference,
     group_grades,
     uv_average,
     weighted_mean,
@@ -61,6 +64,7 @@ __all__ = [
     "apply_resit_policy",
     "check_grade",
     "deliberate",
+    "deliberate_reference",
     "describe",
     "exact",
     "group_grades",

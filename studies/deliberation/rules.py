@@ -199,7 +199,7 @@ def _first_session_triggers(
     return out
 
 
-def deliberate(
+def deliberate_reference(
     curriculum: Curriculum,
     grades: Grades,
     *,
@@ -208,17 +208,15 @@ def deliberate(
     thresholds: Thresholds | None = None,
     policy: ResitPolicy = ResitPolicy.REPLACE,
 ) -> Outcome:
-    """One student's outcome with its reasoning (I12, I13).
-
-    ``resits`` None is the first session; a mapping (even empty) is the deliberation after the resits.
-    ``owed`` is what the student still owes the school, in euros (R1.8).
+    """One student's outcome with its reasoning (I12, I13), read straight from the rules: exact Fractions
+    throughout. ``deliberate`` gives the same outcome faster (tests/test_studies_deliberation_fast.py);
+    this one is its yardstick, and what it falls back on for incomplete or unusual input.
     """
     th = thresholds or Thresholds()
     if not isinstance(owed, Decimal) or not owed.is_finite():
         raise DeliberationError("The amount owed must be a Decimal (convention 12).")
     first = _check_grades(curriculum, grades, "Grades")
     given_resits = None if resits is None else _check_grades(curriculum, resits, "Resit grades")
-    reasons: list[Reason] = []
     missing = tuple(s.code for s in curriculum.subjects() if s.code not in first)
 
     triggers: dict[str, tuple[Trigger, ...]] = {}
@@ -233,8 +231,38 @@ def deliberate(
             for code in triggers:
                 if code in given_resits:
                     used[code] = apply_resit_policy(first[code], given_resits[code], policy)
+    return _conclude(
+        curriculum,
+        first,
+        given_resits,
+        used,
+        _averages(curriculum, used),
+        triggers,
+        missing,
+        missing_resits,
+        ignored,
+        owed,
+        th,
+        policy,
+    )
 
-    averages = _averages(curriculum, used)
+
+def _conclude(
+    curriculum: Curriculum,
+    first: Mapping[str, Grade],
+    given_resits: Mapping[str, Grade] | None,
+    used: Mapping[str, Grade],
+    averages: Mapping[str, Fraction | None],
+    triggers: Mapping[str, tuple[Trigger, ...]],
+    missing: tuple[str, ...],
+    missing_resits: tuple[str, ...],
+    ignored: tuple[str, ...],
+    owed: Decimal,
+    th: Thresholds,
+    policy: ResitPolicy,
+) -> Outcome:
+    """The outcome and its reasoning from the grades that count, the averages and the resit triggers."""
+    reasons: list[Reason] = []
     overall = _teaching_overall(curriculum, averages)
     unit_results = tuple(
         _unit_result(
