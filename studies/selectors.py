@@ -83,7 +83,9 @@ def grades_of(
     return out
 
 
-def grade_values_of(students: Iterable[Any], curriculum: Curriculum) -> dict[int, tuple[d.Grades, d.Grades]]:
+def grade_values_of(
+    students: Iterable[Any], curriculum: Curriculum, *, every_student: bool = False
+) -> dict[int, tuple[d.Grades, d.Grades]]:
     """``grades_of`` as the deliberation reads them (values or ABSENT), in ONE query of plain rows: the
     studies jury reads thousands of students at once (bench/deliberation.py).
 
@@ -92,19 +94,28 @@ def grade_values_of(students: Iterable[Any], curriculum: Curriculum) -> dict[int
     125,000 grades hold only some 2,000 distinct ones."""
     ids = [s if isinstance(s, int) else s.pk for s in students]
     out: dict[int, tuple[dict[str, d.Grade], dict[str, d.Grade]]] = {pk: ({}, {}) for pk in ids}
-    qs = Grade.objects.filter(subject__curriculum=curriculum, student_id__in=ids).values_list(
-        "student_id", "subject__code", "session", "value", "absent"
-    )
+    # ``every_student=True`` (the jury reads the whole promotion): the curriculum's grades without a
+    # filter of thousands of ids, those of students outside ``students`` left out below.
+    # The curriculum's few subjects by id: the grades are then read without a join.
+    code_of = dict(Subject.objects.filter(curriculum=curriculum).values_list("pk", "code"))
+    qs = Grade.objects.filter(subject_id__in=list(code_of))
+    if not every_student:
+        qs = qs.filter(student_id__in=ids)
+    rows_qs = qs.values_list("student_id", "subject_id", "session", "value", "absent")
     resit = Session.RESIT.value
     absent_value = d.ABSENT
-    rows, converters = _raw_rows(qs)
+    rows, converters = _raw_rows(rows_qs)
     if set(converters) - {3, 4}:  # not met: only the grade and the absence are converted
-        rows, converters = iter(qs), {}
+        rows, converters = iter(rows_qs), {}
     value_of, absent_of = converters.get(3), converters.get(4)
-    for student_id, code, session, raw_value, raw_absent in rows:
+    for student_id, subject_id, session, raw_value, raw_absent in rows:
+        code = code_of[subject_id]
         value = raw_value if value_of is None else value_of(raw_value)
         absent = raw_absent if absent_of is None else absent_of(raw_absent)
-        first, resits = out[student_id]
+        pair = out.get(student_id)
+        if pair is None:
+            continue
+        first, resits = pair
         (resits if session == resit else first)[code] = absent_value if absent or value is None else value
     return out  # type: ignore[return-value]
 

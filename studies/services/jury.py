@@ -80,7 +80,13 @@ def jury_students(jury: StudiesJury) -> Any:
             outcome__in=[OutcomeKind.DEGREE, OutcomeKind.REFUSED],
         )
         qs = qs.filter(~Exists(done))
-    return qs.select_related("dossier").order_by("dossier__last_name", "dossier__first_names", "pk")
+    # Only what the jury reads of a student and their dossier (the number, the name, the balance's
+    # dossier): a promotion of thousands is loaded without the dossiers' many other fields.
+    return (
+        qs.select_related("dossier")
+        .only("pk", "academic_year", "dossier_id", "user_id", "dossier__first_names", "dossier__last_name")
+        .order_by("dossier__last_name", "dossier__first_names", "pk")
+    )
 
 
 def jury_open(
@@ -141,7 +147,7 @@ def compute_outcomes(jury: StudiesJury) -> list[tuple[Student, d.Outcome]]:
     thresholds = selectors.thresholds_of(curriculum)
     policy = selectors.policy_of(curriculum)
     students = list(jury_students(jury))
-    grades = selectors.grade_values_of(students, curriculum)
+    grades = selectors.grade_values_of(students, curriculum, every_student=True)
     owed = selectors.owed_by(students)
     out = []
     for student in students:
