@@ -18,10 +18,8 @@ Printed: both times and their ratio against the 3× target. Nothing fails here.
 """
 
 import argparse
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -37,26 +35,14 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="profile the deliberation (cProfile)")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="cursus-bench-deliberation-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    os.environ["TASKS_BACKEND"] = "immediate"
-    os.environ.setdefault("DEBUG", "1")  # a throwaway database, development settings (as `make`)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cursus.settings")
-    import django
+    from bench.throwaway import django_on_a_throwaway_database
 
-    django.setup()
+    django_on_a_throwaway_database("cursus-bench-deliberation-")
     import datetime as dt
     from decimal import Decimal
 
-    from django.core.management import call_command
     from django.db import connection
-    from django.test.utils import setup_test_environment
     from django.utils import timezone
-
-    setup_test_environment()  # emails to memory
-    call_command("migrate", verbosity=0)
-    call_command("seed_defaults", verbosity=0)
 
     from accounts.models import User
     from applications.demo import demo_session

@@ -17,7 +17,6 @@ import os
 import resource
 import subprocess  # nosec B404
 import sys
-import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -35,27 +34,14 @@ def _rss_mb() -> float:
 
 
 def one_format(fmt: str, lines: int, matching: int, trace: bool) -> None:
-    tmp = tempfile.mkdtemp(prefix="cursus-bench-import-")
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ["MEDIA_ROOT"] = f"{tmp}/media"
-    os.environ["TASKS_BACKEND"] = "immediate"
-    os.environ.setdefault("DEBUG", "1")  # a throwaway database, development settings (as `make`)
-    os.environ.setdefault("UPLOAD_MAX_BYTES", str(50 * 1024 * 1024))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cursus.settings")
-    import django
+    from bench.throwaway import django_on_a_throwaway_database
 
-    django.setup()
+    django_on_a_throwaway_database("cursus-bench-import-", UPLOAD_MAX_BYTES=str(50 * 1024 * 1024))
     import datetime as dt
     from decimal import Decimal
 
     from django.core.files.base import ContentFile
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
     from django.utils import timezone
-
-    setup_test_environment()  # emails to memory
-    call_command("migrate", verbosity=0)
-    call_command("seed_defaults", verbosity=0)
 
     from accounts.models import User
     from applications.demo import demo_session

@@ -1,0 +1,1 @@
+"""Benchmarks (run by make targets, never by the suite)."""
