@@ -68,6 +68,15 @@ def test_home_reaches_every_figure_of_the_notice(client: Any, catalog: Admission
     assert "restauration" in client.get(reverse("home")).content.decode()
 
 
+def test_R1_1_the_home_page_says_what_a_mastere_specialise_is(client: Any, catalog: AdmissionSession) -> None:
+    page = text(client.get(reverse("home")))
+    assert "spécialisation post-master (BAC+6) destinée aux diplômés" in page
+    assert "expérience professionnelle" in page and "75 ECTS" in page  # R1.4 beside it
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = text(client.get(reverse("home")))
+    assert "post-master specialisation (BAC+6) for graduates, most of them with work experience" in page
+
+
 def test_I15_home_in_english(client: Any, catalog: AdmissionSession) -> None:
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     page = text(client.get(reverse("home")))
