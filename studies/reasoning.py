@@ -13,7 +13,7 @@ from typing import Any
 
 from studies import deliberation as d
 from studies.deliberation.reasons import exact, shown
-from studies.deliberation.report import _average, _unit
+from studies.deliberation.report import outcome_fields
 
 VERSION = 1
 # Parameters written as decimals (grades, thresholds, amounts, ECTS).
@@ -55,25 +55,7 @@ def _decode(key: str, value: Any) -> Any:
 def reasoning_of(outcome: d.Outcome) -> dict[str, Any]:
     """The outcome as JSON-ready, language-free data (what ``JuryOutcome.reasoning`` keeps)."""
     # outcome_to_dict's fields without its sentences (worded when read, in the reader's language).
-    data: dict[str, Any] = {
-        "outcome": str(outcome.kind),
-        "after_resits": outcome.after_resits,
-        "policy": str(outcome.policy),
-        "units": [_unit(u) for u in outcome.units],
-        "professional": _unit(outcome.professional),
-        "overall_average": _average(outcome.overall),
-        "teaching_validated": outcome.teaching_validated,
-        "professional_validated": outcome.professional_validated,
-        "ects_obtained": str(outcome.ects_obtained),
-        "resits": [
-            {"subject": r.subject, "unit": r.unit, "triggers": [str(t) for t in r.triggers]}
-            for r in outcome.resits
-        ],
-        "missing": list(outcome.missing),
-        "owed": str(outcome.owed.quantize(Decimal("0.01"))),
-        "ignored_resits": list(outcome.ignored_resits),
-        "version": VERSION,
-    }
+    data: dict[str, Any] = {**outcome_fields(outcome), "version": VERSION}
     th = outcome.thresholds
     data["thresholds"] = {
         "uv_pass": str(th.uv_pass),

@@ -52,30 +52,35 @@ def _unit(unit: UnitResult) -> dict[str, Any]:
 
 def outcome_to_dict(outcome: Outcome, language: str, *, student: str | None = None) -> dict[str, Any]:
     """Every number as a string (exact Decimals, never floats); averages shown, exact and as a fraction."""
+    fields = outcome_fields(outcome)
     data: dict[str, Any] = {} if student is None else {"student": student}
-    data.update(
-        {
-            "outcome": str(outcome.kind),
-            "outcome_label": outcome_label(outcome.kind, language),
-            "after_resits": outcome.after_resits,
-            "policy": str(outcome.policy),
-            "units": [_unit(u) for u in outcome.units],
-            "professional": _unit(outcome.professional),
-            "overall_average": _average(outcome.overall),
-            "teaching_validated": outcome.teaching_validated,
-            "professional_validated": outcome.professional_validated,
-            "ects_obtained": str(outcome.ects_obtained),
-            "resits": [
-                {"subject": r.subject, "unit": r.unit, "triggers": [str(t) for t in r.triggers]}
-                for r in outcome.resits
-            ],
-            "missing": list(outcome.missing),
-            "owed": str(outcome.owed.quantize(Decimal("0.01"))),
-            "ignored_resits": list(outcome.ignored_resits),
-            "reasons": [{"code": r.code, "text": describe(r, language)} for r in outcome.reasons],
-        }
-    )
+    data["outcome"] = fields.pop("outcome")
+    data["outcome_label"] = outcome_label(outcome.kind, language)
+    data.update(fields)
+    data["reasons"] = [{"code": r.code, "text": describe(r, language)} for r in outcome.reasons]
     return data
+
+
+def outcome_fields(outcome: Outcome) -> dict[str, Any]:
+    """What an outcome says, language-free (shared by this report and the jury's stored reasoning)."""
+    return {
+        "outcome": str(outcome.kind),
+        "after_resits": outcome.after_resits,
+        "policy": str(outcome.policy),
+        "units": [_unit(u) for u in outcome.units],
+        "professional": _unit(outcome.professional),
+        "overall_average": _average(outcome.overall),
+        "teaching_validated": outcome.teaching_validated,
+        "professional_validated": outcome.professional_validated,
+        "ects_obtained": str(outcome.ects_obtained),
+        "resits": [
+            {"subject": r.subject, "unit": r.unit, "triggers": [str(t) for t in r.triggers]}
+            for r in outcome.resits
+        ],
+        "missing": list(outcome.missing),
+        "owed": str(outcome.owed.quantize(Decimal("0.01"))),
+        "ignored_resits": list(outcome.ignored_resits),
+    }
 
 
 def outcome_to_text(outcome: Outcome, language: str, *, student: str | None = None) -> str:
