@@ -7,12 +7,11 @@ The rules themselves are the pure functions of ``studies.deliberation``; here th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from decimal import Decimal
-from itertools import chain
 from typing import Any
 
-from django.db.models.sql.constants import MULTI
+from django.db.models.sql.constants import CURSOR
 
 from studies import deliberation as d
 from studies.models import (
@@ -83,78 +82,80 @@ def grades_of(
     return out
 
 
-def grade_values_of(
-    students: Iterable[Any], curriculum: Curriculum, *, every_student: bool = False
-) -> dict[int, tuple[d.Grades, d.Grades]]:
-    """``grades_of`` as the deliberation reads them (values or ABSENT), in ONE query of plain rows: the
-    studies jury reads thousands of students at once (bench/deliberation.py).
-
-    The rows are the ``values_list`` rows; the database's converters (a grade's Decimal on SQLite, a
-    boolean) are applied once per distinct raw value rather than once per row: the same values, but
-    125,000 grades hold only some 2,000 distinct ones."""
-    ids = [s if isinstance(s, int) else s.pk for s in students]
-    out: dict[int, tuple[dict[str, d.Grade], dict[str, d.Grade]]] = {pk: ({}, {}) for pk in ids}
-    # ``every_student=True`` (the jury reads the whole promotion): the curriculum's grades without a
-    # filter of thousands of ids, those of students outside ``students`` left out below.
-    # The curriculum's few subjects by id: the grades are then read without a join.
-    code_of = dict(Subject.objects.filter(curriculum=curriculum).values_list("pk", "code"))
-    qs = Grade.objects.filter(subject_id__in=list(code_of))
-    if not every_student:
-        qs = qs.filter(student_id__in=ids)
-    rows_qs = qs.values_list("student_id", "subject_id", "session", "value", "absent")
-    resit = Session.RESIT.value
-    absent_value = d.ABSENT
-    rows, converters = _raw_rows(rows_qs)
-    if set(converters) - {3, 4}:  # not met: only the grade and the absence are converted
-        rows, converters = iter(rows_qs), {}
-    value_of, absent_of = converters.get(3), converters.get(4)
-    for student_id, subject_id, session, raw_value, raw_absent in rows:
-        code = code_of[subject_id]
-        value = raw_value if value_of is None else value_of(raw_value)
-        absent = raw_absent if absent_of is None else absent_of(raw_absent)
-        pair = out.get(student_id)
-        if pair is None:
-            continue
-        first, resits = pair
-        (resits if session == resit else first)[code] = absent_value if absent or value is None else value
-    return out  # type: ignore[return-value]
+def grade_slots_of(
+    promotion: d.Promotion, curriculum: Curriculum, student_ids: Iterable[int], *, resits: bool
+) -> dict[int, tuple[list[Any], list[Any] | None]]:
+    """The grades of the whole promotion as ``promotion`` reads them (studies jury; bench/deliberation.py:
+    thousands of students at once): student id -> (first-session slots, resit slots or, without ``resits``,
+    None), every grade of the curriculum, published or not. One query per session read."""
+    position: dict[int, int | None] = {}
+    for pk, code in Subject.objects.filter(curriculum=curriculum).values_list("pk", "code"):
+        position[pk] = promotion.codes.index(code) if code in promotion.codes else None
+    n = len(promotion.codes)
+    firsts: dict[int, list[Any]] = {pk: [None] * n for pk in student_ids}
+    # The curriculum's grades without a join, nor a filter of thousands of ids (other students skipped).
+    grades = Grade.objects.filter(subject_id__in=list(position))
+    _fill(firsts, grades.filter(session=Session.FIRST), position)
+    if not resits:
+        return {pk: (slots, None) for pk, slots in firsts.items()}
+    resit_slots: dict[int, list[Any]] = {pk: [None] * n for pk in firsts}
+    _fill(resit_slots, grades.filter(session=Session.RESIT), position)
+    return {pk: (slots, resit_slots[pk]) for pk, slots in firsts.items()}
 
 
-_MEMO_TYPES = (int, float, str, bool)
-
-
-def _raw_rows(qs: Any) -> tuple[Iterable[tuple[Any, ...]], dict[int, Callable[[Any], Any]]]:
-    """``qs``'s rows (a ``values_list``) as the database gives them, and for each column Django converts
-    (a grade's Decimal on SQLite, a boolean), the conversion Django applies, made once per distinct raw
-    value (the converters are pure: a value in, a value out)."""
-    compiler = qs.query.get_compiler(using=qs.db)
-    results = compiler.execute_sql(MULTI)  # as QuerySet.values_list does (SQLCompiler.results_iter)
-    if results is None:
-        return (), {}
+def _fill(slots_of: dict[int, list[Any]], grades: Any, position: dict[int, int | None]) -> None:
+    """Each of ``grades`` in its student's slots, straight from the cursor: no row made into a tuple of
+    converted values, a dict or a model. A raw value becomes its slot once per distinct value (125,000
+    grades hold some 2,000), through the conversion Django applies (SQLite: a Decimal quantized to two
+    places; PostgreSQL: ``numeric(4, 2)`` as is): equal values are the same grade, written with two
+    decimals."""
+    # In no order (not Grade's default one): sorting 125,000 rows would cost the database more than reading them.
+    rows_qs = grades.order_by().values_list("student_id", "subject_id", "value", "absent")
+    compiler = rows_qs.query.get_compiler(using=rows_qs.db)
+    cursor = compiler.execute_sql(CURSOR)
+    if cursor is None:
+        return
+    value_steps: list[Any] = []
+    value_field = connection = None
+    # The DB-API cursor itself (its rows come from C, not through a generator), errors wrapped below.
+    rows: Iterable[tuple[Any, ...]] = cursor.cursor
     columns = [s[0] for s in compiler.select[0 : compiler.col_count]]
-    if compiler.has_composite_fields(columns):
-        return iter(qs), {}  # not met here: the ORM's own path
-    connection = compiler.connection
-
-    def memoised(convs: list[Any], expression: Any) -> Callable[[Any], Any]:
-        seen: dict[Any, Any] = {}
-
-        def convert(raw: Any) -> Any:
-            try:
-                return seen[raw]
-            except (KeyError, TypeError):
-                pass
-            value = raw
-            for step in convs:
-                value = step(value, expression, connection)
-            if type(raw) in _MEMO_TYPES and (raw != 0 or type(raw) is int):  # -0.0 == 0, not as Decimals
-                seen[raw] = value
-            return value
-
-        return convert
-
-    converters = {i: memoised(convs, expr) for i, (convs, expr) in compiler.get_converters(columns).items()}
-    return chain.from_iterable(results), converters
+    converters = compiler.get_converters(columns)
+    if set(converters) - {2, 3} or compiler.has_composite_fields(columns):
+        cursor.close()  # not met on SQLite and PostgreSQL: the ORM's own conversions
+        cursor, rows = None, iter(rows_qs)
+    elif 2 in converters:
+        value_steps, value_field = converters[2]
+        connection = compiler.connection
+    slot_of: dict[Any, Any] = {}
+    absent_slot = d.ABSENT_SLOT
+    try:
+        with compiler.connection.wrap_database_errors:
+            # ``absent`` is read as the database gives it (SQLite: 0 or 1): Django's boolean converter
+            # keeps its truth. No grade: an absence too (grade_value).
+            for student_id, subject_id, raw, absent in rows:
+                slots = slots_of.get(student_id)
+                if slots is None:
+                    continue
+                i = position[subject_id]
+                if i is None:
+                    continue
+                if absent or raw is None:
+                    slots[i] = absent_slot
+                    continue
+                try:
+                    slots[i] = slot_of[raw]
+                except KeyError:
+                    value = raw
+                    for step in value_steps:
+                        value = step(value, value_field, connection)
+                    slot = d.Promotion.slot(value)
+                    if type(raw) is int or raw != 0:  # -0.0 == 0 as a key, not as a Decimal
+                        slot_of[raw] = slot
+                    slots[i] = slot
+    finally:
+        if cursor is not None:
+            cursor.close()
 
 
 def grade_value(grade: Grade) -> d.Grade:

@@ -11,11 +11,13 @@ from hypothesis import strategies as st
 
 from studies.deliberation import (
     ABSENT,
+    ABSENT_SLOT,
     Curriculum,
     DeliberationError,
     Outcome,
     OutcomeKind,
     ProfessionalKind,
+    Promotion,
     ResitPolicy,
     Subject,
     Thresholds,
@@ -24,6 +26,7 @@ from studies.deliberation import (
     deliberate_reference,
     outcome_to_dict,
 )
+from studies.reasoning import reasoning_of
 
 D = Decimal
 CHECKED = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -218,3 +221,49 @@ def test_fast_deliberation_refuses_what_the_reference_refuses(bad):
     assert str(fast.value) == str(ref.value)
     with pytest.raises(DeliberationError):
         deliberate(cur, {k: D(12) for k in grades if k != "Z"}, resits=bad)
+
+
+def _slots(promotion: Promotion, grades: dict[str, Any]) -> list[Any]:
+    return [promotion.slot(grades[code]) if code in grades else None for code in promotion.codes]
+
+
+@CHECKED
+@given(case=cases())
+def test_I12_I13_a_promotion_deliberates_slots_as_the_reference(case):
+    """The jury's path (grades as slots: hundredths, absences, the ungraded, anything unusual as given)
+    gives the reference's outcome for the same grades, and the reasoning the jury stores is the same data."""
+    cur, grades, resits = case["curriculum"], case["grades"], case.get("resits")
+    promotion = Promotion(cur, case["thresholds"], case["policy"])
+    fast = promotion.deliberate(
+        _slots(promotion, grades),
+        None if resits is None else _slots(promotion, resits),
+        case["owed"],
+    )
+    ref = deliberate_reference(**case)
+    assert reasoning_of(fast) == reasoning_of(ref)
+    _same(fast, ref)
+    assert reasoning_of(deliberate(**case)) == reasoning_of(ref)
+
+
+def test_a_promotion_slot_is_a_grade_written_with_two_decimals():
+    assert [Promotion.slot(g) for g in (D("12.50"), D("0.00"), D("20.00"), ABSENT)] == [
+        1250,
+        0,
+        2000,
+        ABSENT_SLOT,
+    ]
+    for unusual in (D("12.5"), D(12), D("-0.00"), D("20.01"), D("NaN"), 12):
+        assert Promotion.slot(unusual) is unusual  # handed as given: the reference reads it
+
+
+def test_a_promotion_hands_the_unusual_to_the_reference():
+    cur = _simple()
+    promotion = Promotion(cur)
+    grades = {"A": D("12.50"), "B": D("7.5"), **PRO_OK}
+    outcome = promotion.deliberate(_slots(promotion, grades))
+    _same(outcome, deliberate_reference(cur, grades))
+    assert outcome.reasons[0].params["grade"] == D("7.5")  # as given, not rewritten 7.50
+    missing = promotion.deliberate(_slots(promotion, {"A": D("12.00"), **PRO_OK}))
+    assert missing.kind is OutcomeKind.INCOMPLETE and missing.missing == ("B",)
+    with pytest.raises(DeliberationError):
+        promotion.deliberate(_slots(promotion, {**grades, "A": D(21)}))

@@ -214,6 +214,40 @@ def test_grades_of_reads_any_number_of_students_in_one_query(
     assert resits["A"].absent and selectors.grade_value(resits["A"]) is d.ABSENT
 
 
+def test_I13_the_jury_reads_a_promotions_grades_as_the_models_give_them(
+    be: Curriculum, open_session: Any, django_assert_num_queries: Any
+) -> None:
+    """The jury's rows-to-slots read (one query per session, no model made) gives the grades the models
+    give, every Decimal as written (12.00, 7.50), absences, the ungraded left out, other students skipped."""
+    students = make_students(open_session, 4)
+    for s in students:
+        set_grades(s, be, GOOD)
+    set_grades(students[0], be, {"A": "ABS", "B": "7.5", "C": "0", "D": "20"})
+    Grade.objects.filter(student=students[1], subject__code="MIS").delete()
+    set_grades(students[2], be, {"A": "ABS", "B": "13.25"}, session=Session.RESIT)
+    set_grades(students[3], be, {"A": "19.99"})  # not before this jury: skipped
+    values = selectors.curriculum_values(be)
+    promotion = d.Promotion(values, selectors.thresholds_of(be), selectors.policy_of(be))
+    before = [s.pk for s in students[:3]]
+    with django_assert_num_queries(3):  # the subjects, the first session, the resits
+        slots = selectors.grade_slots_of(promotion, be, before, resits=True)
+    models = selectors.grades_of(students[:3], be)
+    assert set(slots) == set(before)
+    for pk in before:
+        first, resits = slots[pk]
+        expected_first, expected_resits = (selectors.values_of(g) for g in models[pk])
+        assert resits is not None
+        assert repr(promotion.grades(first)) == repr(
+            {c: expected_first[c] for c in promotion.codes if c in expected_first}
+        )
+        assert promotion.grades(resits) == expected_resits
+    assert promotion.grades(slots[students[0].pk][0])["B"] == Decimal("7.50")
+    assert str(promotion.grades(slots[students[0].pk][0])["C"]) == "0.00"
+    assert "MIS" not in promotion.grades(slots[students[1].pk][0])
+    with django_assert_num_queries(2):  # the first session only
+        assert selectors.grade_slots_of(promotion, be, before, resits=False)[students[2].pk][1] is None
+
+
 def test_student_outcome_reads_published_grades_only(be: Curriculum, open_session: Any) -> None:
     (student,) = make_students(open_session, 1)
     set_grades(student, be, GOOD)

@@ -3,10 +3,10 @@
 ``deliberate(curriculum, grades, resits=…, owed=…, thresholds=…, policy=…)`` gives an ``Outcome`` with its
 reasoning; ``describe(reason, language)`` words it. Nothing here touches the database.
 ``deliberate`` (fast.py, in integers) gives exactly what ``deliberate_reference`` (rules.py, the rules read
-straight with exact Fractions) gives.
+straight with exact Fractions) gives; ``Promotion`` gives it for many students whose grades come as rows.
 """
 
-from studies.deliberation.fast import deliberate
+from studies.deliberation.fast import ABSENT_SLOT, Promotion, deliberate
 from studies.deliberation.reasons import describe, exact, outcome_label, shown
 from studies.deliberation.report import outcome_to_dict, outcome_to_text
 from studies.deliberation.rules import (
@@ -42,6 +42,7 @@ from studies.deliberation.values import (
 
 __all__ = [
     "ABSENT",
+    "ABSENT_SLOT",
     "OUTCOME_RANK",
     "Absence",
     "Curriculum",
@@ -52,6 +53,7 @@ __all__ = [
     "OutcomeKind",
     "PendingResit",
     "ProfessionalKind",
+    "Promotion",
     "Reason",
     "ResitPolicy",
     "Subject",

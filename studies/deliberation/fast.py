@@ -27,7 +27,7 @@ from dataclasses import fields
 from decimal import Decimal
 from fractions import Fraction
 from operator import mul
-from typing import Any
+from typing import Any, NamedTuple
 
 from studies.deliberation.rules import (
     _conclude,
@@ -74,6 +74,8 @@ class _Plan:
         "teaching_count",
         "ects",
         "weights",
+        "ects_of",
+        "ov_denominator",
     )
 
     def __init__(self, curriculum: Curriculum, th: Thresholds) -> None:
@@ -104,11 +106,13 @@ class _Plan:
         self.ov_weights = tuple(int(f * m) for f in per)
         total_ects = sum((Fraction(units[k].ects) for k in teaching), Fraction(0))
         self.ov_min = math.ceil(100 * ov * total_ects * m)
+        self.ov_denominator = 100 * m * total_ects  # overall = Σ ov_weights·S_u / ov_denominator
         # A grade g (hundredths) is ≤ lacune ⇔ g ≤ ⌊100·lacune⌋; < uv ⇔ g < ⌈100·uv⌉; < ov ⇔ g < ⌈100·ov⌉.
         self.lacune_max = math.floor(100 * lacune)
         self.uv_below = math.ceil(100 * uv)
         self.ov_below = math.ceil(100 * ov)
         self.ects = tuple(u.ects for u in units)
+        self.ects_of: dict[tuple[bool, ...], Decimal] = {}  # which units validated -> the ECTS obtained
 
 
 # curriculum id -> (a weak reference to it, {thresholds: plan}); an entry goes with its curriculum.
@@ -139,16 +143,18 @@ def _plan(curriculum: Curriculum, th: Thresholds) -> _Plan | None:
     return plan
 
 
-def _hundredths(plan: _Plan, grades: Grades) -> tuple[list[int], list[bool]] | None:
-    """Each subject's grade in hundredths (an absence 0) and whether it is an absence, in curriculum
-    order; None when a subject is unknown or a value is not a valid grade (the reference says why)."""
+def _hundredths(plan: _Plan, grades: Grades) -> tuple[list[int], list[bool] | None] | None:
+    """Each subject's grade in hundredths (an absence 0) and, when there is one, which are absences, in
+    curriculum order; None when a subject is unknown or a value is not a valid grade (the reference says why)."""
     g = [0] * plan.n
-    absent = [False] * plan.n
+    absent: list[bool] | None = None
     index = plan.index
     try:
         for code, grade in grades.items():
             i = index[code]
             if grade is ABSENT:
+                if absent is None:
+                    absent = [False] * plan.n
                 absent[i] = True
             elif type(grade) is Decimal:
                 g[i] = _HUNDREDTHS[grade]
@@ -162,6 +168,138 @@ def _hundredths(plan: _Plan, grades: Grades) -> tuple[list[int], list[bool]] | N
 def _sums(plan: _Plan, g: list[int]) -> list[int]:
     c = plan.coefficients
     return [sum(map(mul, c[a:b], g[a:b])) for a, b in plan.spans]
+
+
+def _why(lacune: bool, absent: bool, unit_below: bool, short: bool) -> tuple[Trigger, ...]:
+    why: list[Trigger] = []
+    if lacune:
+        why.append(Trigger.ABSENT if absent else Trigger.LACUNE)
+    if unit_below:
+        why.append(Trigger.UNIT_BELOW)
+    if short:
+        why.append(Trigger.OVERALL_BELOW)
+    return tuple(why)
+
+
+# The few possible reasons for a resit, made once: (lacune, absent, unit below, overall short) -> triggers.
+_WHY = {
+    (lacune, absent, below, short): _why(lacune, absent, below, short)
+    for lacune in (False, True)
+    for absent in (False, True)
+    for below in (False, True)
+    for short in (False, True)
+}
+
+
+def _triggers(
+    plan: _Plan, g: list[int], absent: list[bool] | None, sums: list[int]
+) -> dict[str, tuple[Trigger, ...]]:
+    """The first session's resits, with why (rules._first_session_triggers): a subject is sent when at or
+    below the lacune threshold, below the UV threshold in a UV that missed it, or below the overall
+    threshold when every teaching UV reached its own but the overall average did not."""
+    t = plan.teaching_count
+    reached = [s >= m for s, m in zip(sums, plan.uv_min, strict=True)]
+    overall_short = all(reached[:t]) and sum(map(mul, plan.ov_weights, sums[:t])) < plan.ov_min
+    lacune_max, uv_below, ov_below = plan.lacune_max, plan.uv_below, plan.ov_below
+    codes = plan.codes
+    triggers: dict[str, tuple[Trigger, ...]] = {}
+    for k, (a, b) in enumerate(plan.spans):
+        unit_below = not reached[k]
+        short = overall_short and k < t
+        # Below ``cut``, a subject is sent for one reason or more; at or above it, for none.
+        cut = lacune_max + 1
+        if unit_below and uv_below > cut:
+            cut = uv_below
+        if short and ov_below > cut:
+            cut = ov_below
+        for i in range(a, b):
+            value = g[i]
+            if value < cut:
+                triggers[codes[i]] = _WHY[
+                    (
+                        value <= lacune_max,
+                        absent is not None and absent[i],
+                        unit_below and value < uv_below,
+                        short and value < ov_below,
+                    )
+                ]
+    return triggers
+
+
+def _decide(
+    plan: _Plan,
+    g: list[int],
+    triggers: dict[str, tuple[Trigger, ...]],
+    sums: list[int],
+    resit_hundredths: list[int] | None,
+    owed: Decimal,
+    policy: ResitPolicy,
+) -> tuple[OutcomeKind, bool, bool, Decimal]:
+    """The kind, whether each part is validated and the ECTS obtained, from the first session's grades
+    (hundredths), its resits and, after the resits, the resit grades (hundredths) the policy applies to.
+    ``sums`` becomes the sums of the grades that count (what the reasoning averages)."""
+    if resit_hundredths is not None and triggers:
+        g = list(g)
+        index = plan.index
+        for code in triggers:
+            i = index[code]
+            if policy is ResitPolicy.REPLACE:
+                g[i] = resit_hundredths[i]
+            elif policy is ResitPolicy.BEST:
+                g[i] = max(g[i], resit_hundredths[i])
+            else:
+                g[i] = min(resit_hundredths[i], _CAP_HUNDREDTHS)
+        sums[:] = _sums(plan, g)
+    # Validation: a unit at its threshold with no subject at or below the lacune threshold (rules._unit_result).
+    lacune_max = plan.lacune_max
+    validated = tuple(
+        s >= m and min(g[a:b]) > lacune_max
+        for s, m, (a, b) in zip(sums, plan.uv_min, plan.spans, strict=True)
+    )
+    t = plan.teaching_count
+    teaching_ok = all(validated[:t]) and sum(map(mul, plan.ov_weights, sums[:t])) >= plan.ov_min
+    professional_ok = validated[-1]
+    ects = plan.ects_of.get(validated)
+    if ects is None:
+        ects = plan.ects_of[validated] = sum(
+            (e if v else ZERO for e, v in zip(plan.ects, validated, strict=True)), ZERO
+        )
+    if resit_hundredths is None and triggers:
+        kind = OutcomeKind.RESITS
+    elif not (teaching_ok and professional_ok):
+        kind = OutcomeKind.REFUSED
+    elif owed > 0:
+        kind = OutcomeKind.FEES_OWED
+    else:
+        kind = OutcomeKind.DEGREE
+    return kind, teaching_ok, professional_ok, ects
+
+
+def _outcome(
+    state: tuple[Any, ...],
+    decided: tuple[OutcomeKind, bool, bool, Decimal],
+    after_resits: bool,
+    ignored: tuple[str, ...],
+    owed: Decimal,
+    th: Thresholds,
+    policy: ResitPolicy,
+) -> Outcome:
+    kind, teaching_ok, professional_ok, ects = decided
+    outcome = _LazyOutcome.__new__(_LazyOutcome)
+    outcome.__dict__.update(
+        kind=kind,
+        after_resits=after_resits,
+        policy=policy,
+        thresholds=th,
+        teaching_validated=teaching_ok,
+        professional_validated=professional_ok,
+        ects_obtained=ects,
+        missing=(),
+        owed=owed,
+        ignored_resits=ignored,
+        _state=state,
+    )
+    return outcome
 
 
 def deliberate(
@@ -194,80 +332,148 @@ def deliberate(
     if read is None:
         return reference()  # an unknown subject (then some subject is missing) or an invalid grade
     g, absent = read
-
-    # First session: the resits, with why (rules._first_session_triggers).
     sums = _sums(plan, g)
-    t = plan.teaching_count
-    reached = [s >= m for s, m in zip(sums, plan.uv_min, strict=True)]
-    overall_short = all(reached[:t]) and sum(map(mul, plan.ov_weights, sums[:t])) < plan.ov_min
-    lacune_max, uv_below, ov_below = plan.lacune_max, plan.uv_below, plan.ov_below
-    codes, unit_of = plan.codes, plan.unit_of
-    triggers: dict[str, tuple[Trigger, ...]] = {}
-    for i, value in enumerate(g):
-        k = unit_of[i]
-        lacune = value <= lacune_max
-        unit_below = not reached[k] and value < uv_below
-        short = overall_short and k < t and value < ov_below
-        if lacune or unit_below or short:
-            why: list[Trigger] = []
-            if lacune:
-                why.append(Trigger.ABSENT if absent[i] else Trigger.LACUNE)
-            if unit_below:
-                why.append(Trigger.UNIT_BELOW)
-            if short:
-                why.append(Trigger.OVERALL_BELOW)
-            triggers[codes[i]] = tuple(why)
-
+    triggers = _triggers(plan, g, absent, sums)
     ignored: tuple[str, ...] = ()
     given: dict[str, Grade] | None = None
+    r: list[int] | None = None
     if resits is not None:
         read = _hundredths(plan, resits)
         if read is None or any(code not in resits for code in triggers):
             return reference()  # an invalid resit grade, or a resit grade missing (no verdict)
-        r, _absent = read
+        r = read[0]
         given = dict(resits)
         ignored = tuple(sorted(set(given) - set(triggers)))
-        if triggers:
-            g = list(g)
-            index = plan.index
-            for code in triggers:
-                i = index[code]
-                if policy is ResitPolicy.REPLACE:
-                    g[i] = r[i]
-                elif policy is ResitPolicy.BEST:
-                    g[i] = max(g[i], r[i])
-                else:
-                    g[i] = min(r[i], _CAP_HUNDREDTHS)
-            sums = _sums(plan, g)
+    decided = _decide(plan, g, triggers, sums, r, owed, policy)
+    state = (curriculum, plan, dict(grades), given, triggers, sums, ignored, owed, th, policy)
+    return _outcome(state, decided, given is not None, ignored, owed, th, policy)
 
-    # Validation: a unit at its threshold with no subject at or below the lacune threshold (rules._unit_result).
-    validated = [
-        s >= m and min(g[a:b]) > lacune_max
-        for s, m, (a, b) in zip(sums, plan.uv_min, plan.spans, strict=True)
-    ]
-    teaching_ok = all(validated[:t]) and sum(map(mul, plan.ov_weights, sums[:t])) >= plan.ov_min
-    professional_ok = validated[-1]
-    ects = sum((e if v else ZERO for e, v in zip(plan.ects, validated, strict=True)), ZERO)
-    if given is None and triggers:
-        kind = OutcomeKind.RESITS
-    elif not (teaching_ok and professional_ok):
-        kind = OutcomeKind.REFUSED
-    elif owed > 0:
-        kind = OutcomeKind.FEES_OWED
-    else:
-        kind = OutcomeKind.DEGREE
-    return _LazyOutcome(
-        (curriculum, plan, dict(grades), given, triggers, sums, ignored, owed, th, policy),
-        kind=kind,
-        after_resits=given is not None,
-        policy=policy,
-        thresholds=th,
-        teaching_validated=teaching_ok,
-        professional_validated=professional_ok,
-        ects_obtained=ects,
-        missing=(),
-        owed=owed,
-        ignored_resits=ignored,
+
+ABSENT_SLOT = -1
+_SLOT_TYPES = frozenset({int})
+
+
+class Promotion:
+    """One curriculum's deliberation for many students whose grades come as rows (the studies jury:
+    thousands of students at once, bench/deliberation.py): ``deliberate``'s outcome from *slots*.
+
+    A student's grades are a list in ``codes`` order, one slot per subject: the grade in hundredths
+    (``slot``: 12.50 is 1250) when it is a grade written with two decimals, ``ABSENT_SLOT`` for an absence,
+    None when not graded, anything else (the grade itself) when unusual. The outcome is exactly
+    ``deliberate``'s for the same grades written with two decimals (what a ``DecimalField(decimal_places=2)``
+    reads back); anything unusual is handed to ``deliberate`` as a mapping.
+    """
+
+    __slots__ = ("curriculum", "thresholds", "policy", "codes", "_plan")
+
+    def __init__(
+        self,
+        curriculum: Curriculum,
+        thresholds: Thresholds | None = None,
+        policy: ResitPolicy = ResitPolicy.REPLACE,
+    ) -> None:
+        self.curriculum = curriculum
+        self.thresholds = thresholds
+        self.policy = policy
+        self.codes = tuple(s.code for u in curriculum.all_units() for s in u.subjects)
+        self._plan = _plan(curriculum, thresholds or Thresholds()) if policy in _POLICIES else None
+
+    @staticmethod
+    def slot(grade: Any) -> Any:
+        """A grade as a slot: its hundredths when written with two decimals, ``ABSENT_SLOT``, or itself."""
+        if grade is ABSENT:
+            return ABSENT_SLOT
+        if type(grade) is Decimal and grade.is_finite():
+            hundredths = _HUNDREDTHS.get(grade)
+            sign, _digits, exponent = grade.as_tuple()
+            if hundredths is not None and exponent == -2 and not sign:
+                return hundredths
+        return grade
+
+    def grades(self, slots: list[Any]) -> dict[str, Any]:
+        """The slots as ``deliberate`` reads grades: by subject code, the ungraded left out."""
+        return {
+            code: (_GRADES.get(value, value) if type(value) is int else value)
+            for code, value in zip(self.codes, slots, strict=False)
+            if value is not None
+        }
+
+    def deliberate(self, first: list[Any], resits: list[Any] | None = None, owed: Decimal = ZERO) -> Outcome:
+        """The student's outcome from their first-session slots and, after the resits, their resit slots
+        (None: the first session)."""
+        plan = self._plan
+        th = self.thresholds or Thresholds()
+        if (
+            type(owed) is not Decimal
+            or not owed.is_finite()
+            or plan is None
+            or len(first) != plan.n
+            or not _plain(first)
+        ):
+            return self._mapped(first, resits, owed)
+        if ABSENT_SLOT in first:
+            absent: list[bool] | None = [v == ABSENT_SLOT for v in first]
+            g = [0 if v == ABSENT_SLOT else v for v in first]
+        else:
+            absent, g = None, first
+        sums = _sums(plan, g)
+        triggers = _triggers(plan, g, absent, sums)
+        ignored: tuple[str, ...] = ()
+        r: list[int] | None = None
+        if resits is not None:
+            if len(resits) != plan.n:
+                return self._mapped(first, resits, owed)
+            index = plan.index
+            given = [v for v in resits if v is not None]
+            if not _plain(given) or any(resits[index[code]] is None for code in triggers):
+                return self._mapped(
+                    first, resits, owed
+                )  # an unusual resit grade, or one missing (no verdict)
+            r = [0 if v is None or v == ABSENT_SLOT else v for v in resits]
+            codes = plan.codes
+            ignored = tuple(
+                sorted(codes[i] for i, v in enumerate(resits) if v is not None and codes[i] not in triggers)
+            )
+        decided = _decide(plan, g, triggers, sums, r, owed, self.policy)
+        # The slots as given (copied: the reasoning reads the grades deliberated), mapped when first read.
+        state = (
+            self.curriculum,
+            plan,
+            list(first),
+            None if resits is None else list(resits),
+            triggers,
+            sums,
+            ignored,
+            owed,
+            th,
+            self.policy,
+        )
+        return _outcome(state, decided, resits is not None, ignored, owed, th, self.policy)
+
+    def _mapped(self, first: list[Any], resits: list[Any] | None, owed: Decimal) -> Outcome:
+        return deliberate(
+            self.curriculum,
+            self.grades(first),
+            resits=None if resits is None else self.grades(resits),
+            owed=owed,
+            thresholds=self.thresholds,
+            policy=self.policy,
+        )
+
+
+# Hundredths -> the grade written with two decimals (what a slot stands for).
+_GRADES: dict[int, Grade] = {h: g for g, h in _HUNDREDTHS.items()}
+_GRADES[ABSENT_SLOT] = ABSENT
+
+
+def _as_grades(codes: tuple[str, ...], slots: list[Any]) -> dict[str, Grade]:
+    return {code: _GRADES[value] for code, value in zip(codes, slots, strict=True) if value is not None}
+
+
+def _plain(slots: list[Any]) -> bool:
+    """Every slot a grade's hundredths or an absence (nothing ungraded, nothing unusual)."""
+    return len(slots) == 0 or (
+        set(map(type, slots)) == _SLOT_TYPES and min(slots) >= ABSENT_SLOT and max(slots) <= 2000
     )
 
 
@@ -280,6 +486,9 @@ _FIELDS = tuple(f.name for f in fields(Outcome))
 def _details(state: tuple[Any, ...]) -> Outcome:
     """The whole outcome, reasoning included, from what ``deliberate`` decided (rules._conclude)."""
     curriculum, plan, first, given, triggers, sums, ignored, owed, th, policy = state
+    if isinstance(first, list):  # from Promotion: slots
+        first = _as_grades(plan.codes, first)
+        given = None if given is None else _as_grades(plan.codes, given)
     used: dict[str, Grade] = dict(first)
     if given is not None:
         for code in triggers:
@@ -318,3 +527,49 @@ class _LazyOutcome(Outcome):
 
     def __repr__(self) -> str:
         return "Outcome(" + ", ".join(f"{name}={getattr(self, name)!r}" for name in _FIELDS) + ")"
+
+
+class Worked(NamedTuple):
+    """What a fast outcome was decided from, for whoever words its reasoning without building it as
+    dataclasses (studies.reasoning: the jury stores thousands at once): the grades as given (first, and
+    after the resits the resit grades), those that count, the resits with why, and the plan's integers."""
+
+    curriculum: Curriculum
+    first: dict[str, Grade]
+    given: dict[str, Grade] | None
+    used: dict[str, Grade]
+    triggers: dict[str, tuple[Trigger, ...]]
+    sums: list[int]  # Σ cᵢ·gᵢ per unit (hundredths, scaled coefficients), the grades that count
+    weights: tuple[int, ...]  # Σ cᵢ per unit, scaled
+    reached: tuple[bool, ...]  # each unit's average at least its threshold (exact)
+    overall: tuple[int, int]  # the teaching units' overall average, exact: numerator, denominator
+    overall_reached: bool
+
+
+def worked(outcome: Outcome) -> Worked | None:
+    """The integers and grades behind a fast outcome (None for any other outcome, e.g. the reference's)."""
+    state = outcome.__dict__.get("_state") if type(outcome) is _LazyOutcome else None
+    if state is None:
+        return None
+    curriculum, plan, first, given, triggers, sums, _ignored, _owed, _th, policy = state
+    if isinstance(first, list):  # from Promotion: slots
+        first = _as_grades(plan.codes, first)
+        given = None if given is None else _as_grades(plan.codes, given)
+    used: dict[str, Grade] = dict(first)
+    if given is not None:
+        for code in triggers:
+            used[code] = apply_resit_policy(first[code], given[code], policy)
+    t = plan.teaching_count
+    weighted = sum(map(mul, plan.ov_weights, sums[:t]))
+    return Worked(
+        curriculum=curriculum,
+        first=first,
+        given=given,
+        used=used,
+        triggers=triggers,
+        sums=sums,
+        weights=plan.weights,
+        reached=tuple(s >= m for s, m in zip(sums, plan.uv_min, strict=True)),
+        overall=(weighted * plan.ov_denominator.denominator, plan.ov_denominator.numerator),
+        overall_reached=weighted >= plan.ov_min,
+    )

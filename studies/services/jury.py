@@ -13,7 +13,10 @@ outcome with its reasoning, confirm or override (with a written reason, audited)
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -63,9 +66,9 @@ def _closed_refusal() -> DomainError:
     return DomainError(_("This studies jury is closed: its outcomes are final."), code="closed")
 
 
-def jury_students(jury: StudiesJury) -> Any:
-    """The students a sitting rules on: the curriculum's active students; after the resits, those the
-    closed juries of the curriculum have not already given a degree or refused."""
+def _before_the_jury(jury: StudiesJury) -> Any:
+    """The students a sitting rules on, in the order of the screen (name): the curriculum's active students;
+    after the resits, those the closed juries of the curriculum have not already given a degree or refused."""
     curriculum = jury.curriculum
     qs = Student.objects.filter(
         offering__program_id=curriculum.program_id,
@@ -80,13 +83,26 @@ def jury_students(jury: StudiesJury) -> Any:
             outcome__in=[OutcomeKind.DEGREE, OutcomeKind.REFUSED],
         )
         qs = qs.filter(~Exists(done))
-    # Only what the jury reads of a student and their dossier (the number, the name, the balance's
-    # dossier): a promotion of thousands is loaded without the dossiers' many other fields.
+    return qs.order_by("dossier__last_name", "dossier__first_names", "pk")
+
+
+def jury_students(jury: StudiesJury) -> Any:
+    """The students a sitting rules on (``_before_the_jury``), with their number and name."""
+    # Only what is shown of a student and their dossier: a promotion of thousands is loaded without the
+    # dossiers' many other fields.
     return (
-        qs.select_related("dossier")
+        _before_the_jury(jury)
+        .select_related("dossier")
         .only("pk", "academic_year", "dossier_id", "user_id", "dossier__first_names", "dossier__last_name")
-        .order_by("dossier__last_name", "dossier__first_names", "pk")
     )
+
+
+class JurySeat(NamedTuple):
+    """A student before the jury as its computation reads them (no model instance: thousands at once):
+    the student and the dossier their dues are on (R1.8)."""
+
+    pk: int
+    dossier_id: int
 
 
 def jury_open(
@@ -139,35 +155,49 @@ def jury_open(
     return jury
 
 
-def compute_outcomes(jury: StudiesJury) -> list[tuple[Student, d.Outcome]]:
-    """Every student's outcome, computed now (no write): one query for the grades, one for the amounts
-    owed, whatever the number of students."""
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused while a promotion is deliberated and proposed: the many
+    thousands of lists and dicts made (slots, outcomes, reasonings, rows written) form no cycle and
+    refcounting frees them, but as they pile up the collector walks the whole heap again and again
+    (a tenth of a second each time in a full process: 5,000 outcomes proposed twice as slowly,
+    bench/deliberation.py). Process-wide, for a second or two; collection resumes after, as it was."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def compute_outcomes(jury: StudiesJury) -> list[tuple[int, d.Outcome]]:
+    """Every student's outcome, computed now (no write), by student id in ``jury_students`` order: one
+    query for the students, one for the grades, one for the amounts owed, whatever their number. Plain
+    rows throughout (bench/deliberation.py: 5,000 students × 25 grades within 3× a raw read of them)."""
     curriculum = jury.curriculum
-    values = selectors.curriculum_values(curriculum)
-    thresholds = selectors.thresholds_of(curriculum)
-    policy = selectors.policy_of(curriculum)
-    students = list(jury_students(jury))
-    grades = selectors.grade_values_of(students, curriculum, every_student=True)
-    owed = selectors.owed_by(students)
-    out = []
-    for student in students:
-        first, resits = grades[student.pk]
-        outcome = d.deliberate(
-            values,
-            first,
-            resits=resits if jury.after_resits else None,
-            owed=owed[student.pk],
-            thresholds=thresholds,
-            policy=policy,
+    promotion = d.Promotion(
+        selectors.curriculum_values(curriculum),
+        selectors.thresholds_of(curriculum),
+        selectors.policy_of(curriculum),
+    )
+    with _no_cycle_collection():
+        seats = [JurySeat(*row) for row in _before_the_jury(jury).values_list("pk", "dossier_id")]
+        grades = selectors.grade_slots_of(
+            promotion, curriculum, [seat.pk for seat in seats], resits=jury.after_resits
         )
-        out.append((student, outcome))
-    return out
+        owed = selectors.owed_by(seats)
+        deliberate = promotion.deliberate
+        return [(pk, deliberate(*grades[pk], owed[pk])) for pk, _dossier in seats]
+
+
+_WRITE_BATCH = 500
 
 
 def jury_propose(jury: StudiesJury) -> int:
     """Propose (again) every student's outcome with its reasoning. A confirmation whose proposal changed
     is cleared (the jury looks again); an override stays. Returns how many proposals changed."""
-    with transaction.atomic():
+    with transaction.atomic(), _no_cycle_collection():
         jury = StudiesJury.objects.select_for_update().select_related("curriculum__program").get(pk=jury.pk)
         if jury.closed_at:
             raise _closed_refusal()
@@ -179,20 +209,26 @@ def jury_propose(jury: StudiesJury) -> int:
                 code="curriculum",
             ) from exc
         existing = {o.student_id: o for o in JuryOutcome.objects.filter(jury=jury)}
-        new, changed = [], []
-        for student, outcome in computed:
+        new: list[JuryOutcome] = []
+        created = 0
+        changed = []
+        for student_id, outcome in computed:
             reasoning = reasoning_of(outcome)
-            row = existing.pop(student.pk, None)
+            row = existing.pop(student_id, None)
             if row is None:
                 new.append(
                     JuryOutcome(
                         jury=jury,
-                        student=student,
+                        student_id=student_id,
                         proposed=str(outcome.kind),
                         reasoning=reasoning,
                         ects=outcome.ects_obtained,
                     )
                 )
+                # Written as they come, 500 at a time: a promotion's reasonings are not all held at once.
+                if len(new) == _WRITE_BATCH:
+                    created += len(JuryOutcome.objects.bulk_create(new))
+                    new = []
                 continue
             if (
                 row.proposed == outcome.kind
@@ -204,22 +240,24 @@ def jury_propose(jury: StudiesJury) -> int:
                 row.outcome, row.decided_by, row.decided_at = "", None, None
             row.proposed, row.reasoning, row.ects = str(outcome.kind), reasoning, outcome.ects_obtained
             changed.append(row)
-        JuryOutcome.objects.bulk_create(new, batch_size=500)
+        created += len(JuryOutcome.objects.bulk_create(new))
         JuryOutcome.objects.bulk_update(
-            changed, ["proposed", "reasoning", "ects", "outcome", "decided_by", "decided_at"], batch_size=500
+            changed,
+            ["proposed", "reasoning", "ects", "outcome", "decided_by", "decided_at"],
+            batch_size=_WRITE_BATCH,
         )
         # Students no longer before this jury (registration cancelled, ruled on meanwhile) leave it.
         gone = [o.pk for o in existing.values()]
         if gone:
             JuryOutcome.objects.filter(pk__in=gone).delete()
-        if new or changed or gone:
+        if created or changed or gone:
             audit_record(
                 actor=None,
                 action="studies_jury.propose",
                 obj=jury,
-                data={"new": len(new), "changed": len(changed), "removed": len(gone)},
+                data={"new": created, "changed": len(changed), "removed": len(gone)},
             )
-    return len(new) + len(changed)
+    return created + len(changed)
 
 
 def _locked_outcome(outcome: JuryOutcome) -> JuryOutcome:
@@ -373,13 +411,12 @@ def jury_close(*, jury: StudiesJury, by: Any, at: dt.datetime | None = None) -> 
 def _stale(jury: StudiesJury) -> int:
     stored = {o.student_id: o for o in jury.outcomes.all()}
     fresh = compute_outcomes(jury)
-    if set(stored) != {s.pk for s, _o in fresh}:
-        return max(1, len(set(stored) ^ {s.pk for s, _o in fresh}))
+    if set(stored) != {pk for pk, _o in fresh}:
+        return max(1, len(set(stored) ^ {pk for pk, _o in fresh}))
     return sum(
         1
-        for student, outcome in fresh
-        if stored[student.pk].proposed != outcome.kind
-        or stored[student.pk].reasoning != reasoning_of(outcome)
+        for pk, outcome in fresh
+        if stored[pk].proposed != outcome.kind or stored[pk].reasoning != reasoning_of(outcome)
     )
 
 

@@ -108,7 +108,7 @@ class Command(BaseCommand):
 
         from studies import selectors
         from studies.models import Curriculum, StudiesJury
-        from studies.services.jury import compute_outcomes
+        from studies.services.jury import compute_outcomes, jury_students
 
         code, year = options["program"], options["year"]
         if not code or not year:
@@ -132,7 +132,8 @@ class Command(BaseCommand):
             outcomes = compute_outcomes(jury)
         except DeliberationError as exc:
             raise CommandError(f"{curriculum}: {exc}") from exc
-        rows = [(f"{s.number} {s.dossier.full_name}", o) for s, o in outcomes]
+        students = jury_students(jury).in_bulk()
+        rows = [(f"{students[pk].number} {students[pk].dossier.full_name}", o) for pk, o in outcomes]
         if options["format"] == "json":
             th = selectors.thresholds_of(curriculum)
             payload = {
