@@ -23,7 +23,7 @@ FIND_PYTHON := for p in $(PYTHON_CANDIDATES); do \
 	  if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$p; exit 0; fi; done; exit 1
 
-.PHONY: run serve test venv lint check migrate demo worker bench bench-import bench-export bench-deliberate clean sysdeps
+.PHONY: run serve test venv lint check migrate demo worker bench bench-import bench-export bench-deliberate bench-rush bench-close bench-load clean sysdeps
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	@base=$$($(FIND_PYTHON)) || { echo "Cursus needs Python 3.12 or newer (Django 6.1)."; \
@@ -105,10 +105,40 @@ bench-import: venv
 bench-export: venv
 	$(PY) bench/debit_export.py
 
+# Closing a sitting of 500 decided dossiers, the office's request through the whole stack (issue 11
+# item 5: under 1 s; the letters follow as tasks). On PostgreSQL: CLOSE_ARGS="--postgres postgres://…/name"
+bench-close: venv
+	$(PY) bench/sitting_close.py $(CLOSE_ARGS)
+
 # The studies jury's deliberation of 5,000 students × 25 grades from the database beside a raw SQL read
 # of the same grades (issue 10: target at most 3×).
 bench-deliberate: venv
 	$(PY) bench/deliberation.py --write
+
+# The last hour before a deadline (issue 11 item 3): 2,000 candidates, 50 at a time, log in, fill their
+# dossier, upload three 1 MB files and submit, against gunicorn on a throwaway PostgreSQL database; then
+# every dossier submitted with its files, none lost or orphaned. Target: 0 errors, p99 submission ≤ 1 s.
+# Smaller: make bench-rush RUSH_ARGS="--candidates 100 --concurrency 20"
+RUSH_ARGS ?= --write
+bench-rush: venv
+	$(PY) bench/rush.py $(RUSH_ARGS)
+
+# Pages under load (issue 11 item 2): gunicorn (2 workers, DEBUG off) on a throwaway PostgreSQL database
+# with 500 dossiers at one sitting, each page under wrk beside a bare Django view served in the same run:
+# req/s, p50, p95, share of the bare view, HTML size, target. Figures kept in bench/README.md. wrk is
+# installed when missing (as root with apt), else the command to run is said.
+# Shorter: make bench-load LOAD_ARGS="--duration 3 --warmup 1"
+LOAD_ARGS ?= --write
+bench-load: venv
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian package: wrk"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null \
+	      || { echo "Could not install wrk. Run: sudo apt-get install wrk"; exit 1; }; \
+	  else \
+	    echo "make bench-load needs wrk. Run: sudo apt-get install wrk   (then make bench-load again)"; exit 1; \
+	  fi; }
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) var/*.sqlite3 var/media

@@ -242,8 +242,11 @@ class ProgramGroup:
 
 def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
     """The sitting's dossiers grouped by program, with the places of each (I6)."""
+    # Only the relations the screen and the minutes show: not the candidate's account nor the session
+    # (500 rows of joined columns the page never reads, issue 11 item 2).
     dossiers = list(
-        _staff_dossiers()
+        Dossier.objects.select_related("offering__program", "opinion", "decision")
+        .prefetch_related(Prefetch("interviews", queryset=Interview.objects.order_by("-starts_at")))
         .filter(sitting=sitting)
         .exclude(status=DossierStatus.WITHDRAWN)
         .order_by("offering__program__code", "last_name", "pk")
@@ -260,6 +263,28 @@ def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
     return [g for g in groups.values() if g.dossiers]
 
 
+def jury_screen_dossier(sitting: JurySitting, pk: int) -> Dossier | None:
+    """One row of `jury_screen`, read as the screen reads it."""
+    return _staff_dossiers().filter(sitting=sitting, pk=pk).exclude(status=DossierStatus.WITHDRAWN).first()
+
+
+def jury_screen_row(sitting: JurySitting, pk: int) -> tuple[ProgramGroup, Dossier] | None:
+    """One row of `jury_screen` and its program's places (without its other dossiers), for the row a
+    decision redraws: a decision at a sitting of 500 dossiers reads one dossier, not 500."""
+    dossier = jury_screen_dossier(sitting, pk)
+    if dossier is None:
+        return None
+    offering = (
+        Offering.objects.filter(pk=dossier.offering_id)
+        .select_related("program")
+        .annotate(held=held_expression())
+        .get()
+    )
+    group = ProgramGroup(offering=offering, capacity=offering.capacity, held=offering.held)  # type: ignore[attr-defined]
+    group.dossiers.append(dossier)
+    return group, dossier
+
+
 def decision_or_none(dossier: Dossier) -> Decision | None:
     try:
         return dossier.decision
@@ -272,3 +297,52 @@ def opinion_or_none(dossier: Dossier) -> Opinion | None:
         return dossier.opinion
     except Opinion.DoesNotExist:
         return None
+
+
+@dataclass
+class LettersProgress:
+    """How far the letters of a closed sitting have gone (issue 11 item 5)."""
+
+    sent: int
+    total: int
+    failed: list[Decision]
+
+    @property
+    def percent(self) -> int:
+        return self.sent * 100 // self.total if self.total else 100
+
+    @property
+    def running(self) -> bool:
+        return self.sent < self.total
+
+
+def sitting_letters_failed(sitting: JurySitting) -> QuerySet[Decision]:
+    """Decisions not sent whose last try failed: the email record says so (notifications)."""
+    from django.db.models import CharField, Exists, OuterRef, Value
+    from django.db.models.functions import Cast, Concat
+
+    from notifications.models import EmailStatus, OutgoingEmail
+
+    failed = OutgoingEmail.objects.filter(
+        kind="decision",
+        status=EmailStatus.FAILED,
+        related_object=Concat(
+            Value(f"{Dossier._meta.label_lower}:"), Cast(OuterRef("dossier_id"), CharField())
+        ),
+    )
+    return (
+        Decision.objects.filter(sitting=sitting, notified_at__isnull=True)
+        .filter(Exists(failed))
+        .select_related("dossier")
+        .order_by("dossier__last_name", "dossier__first_names", "pk")
+    )
+
+
+def sitting_letters_progress(sitting: JurySitting) -> LettersProgress:
+    """One query for the counts; one more for the failed letters while some are not sent."""
+    counts = Decision.objects.filter(sitting=sitting).aggregate(
+        total=Count("pk"), sent=Count("pk", filter=Q(notified_at__isnull=False))
+    )
+    sent, total = counts["sent"], counts["total"]
+    failed = list(sitting_letters_failed(sitting)) if sent < total else []
+    return LettersProgress(sent=sent, total=total, failed=failed)

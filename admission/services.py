@@ -27,10 +27,12 @@ from admission.models import (
 from applications.models import DocumentFile, Dossier, DossierStatus, Verdict
 from applications.selectors import DocumentSlot, document_slots, fee_status
 from applications.services import dossier_email, dossier_transition, fee_booked_in_time
+from audit.models import AuditEvent
 from audit.services import audit_record
 from catalog.models import Offering
 from catalog.rules import is_late
 from cursus.errors import DomainError
+from cursus.institutions import institution_path
 from notifications.services import email_send
 
 DECISION_STATUS = {
@@ -744,22 +746,79 @@ def sitting_close(
             reason=reason,
             data={"early": early, "sits_on": sitting.sits_on.isoformat()},
         )
-        decisions = list(Decision.objects.filter(sitting=sitting))
-        # One query locks every decided dossier of the sitting.
-        locked = Dossier.objects.select_for_update().in_bulk([d.dossier_id for d in decisions])
-        for decision in decisions:
-            dossier_transition(
-                locked[decision.dossier_id],
-                to=DECISION_STATUS[Outcome(decision.outcome)],
-                by=by,
+        _sitting_decisions_final(sitting, by=by)
+        from admission.tasks import notify_sitting
+
+        # One task, whatever the number of letters: it queues one letter each from the worker.
+        transaction.on_commit(lambda: notify_sitting.enqueue(sitting.pk))
+    return sitting
+
+
+def _sitting_decisions_final(sitting: JurySitting, *, by: Any) -> int:
+    """Every decided dossier of ``sitting`` takes its decision's status: what ``dossier_transition``
+    does for one dossier, here in a fixed number of queries for any number (issue 11 item 5).
+
+    The caller holds the sitting's lock. The rows are locked and read in one query, moved with one
+    UPDATE per status, and audited with the same row ``dossier_transition`` writes for each dossier."""
+    path = institution_path(Dossier)
+    locked = list(
+        Dossier.objects.select_for_update(of=("self",))
+        .filter(decision__sitting=sitting)
+        .values_list("pk", "status", "decision__outcome", path or "pk")
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for outcome, status in DECISION_STATUS.items():
+        if any(row[2] == outcome for row in locked):
+            Dossier.objects.filter(decision__sitting=sitting, decision__outcome=outcome).update(
+                status=status, updated_at=now
+            )
+    AuditEvent.objects.bulk_create(
+        [
+            AuditEvent(
+                actor=by if getattr(by, "pk", None) else None,
+                institution_id=institution if path else None,
                 action="decision.final",
+                object_type=Dossier._meta.label_lower,
+                object_id=str(pk),
+                from_state=previous,
+                to_state=DECISION_STATUS[Outcome(outcome)],
+                reason="",
                 data={"sitting": sitting.pk},
             )
-        from admission.tasks import notify_decision
+            for pk, previous, outcome, institution in locked
+        ]
+    )
+    return len(locked)
 
-        ids = [d.pk for d in decisions]
-        transaction.on_commit(lambda: [notify_decision.enqueue(pk) for pk in ids])
-    return sitting
+
+def sitting_letters_queue(*, sitting_id: int) -> int:
+    """Queue one letter task per decision of the closed sitting not sent yet; returns how many.
+    Run from the worker (``notify_sitting``); a letter queued twice is sent once (``decision_notify``)."""
+    from admission.tasks import notify_decision
+
+    ids = list(
+        Decision.objects.filter(
+            sitting_id=sitting_id, sitting__status=SittingStatus.CLOSED, notified_at__isnull=True
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        notify_decision.enqueue(pk)
+    return len(ids)
+
+
+def sitting_letters_retry(*, sitting: JurySitting, by: Any) -> int:
+    """Send again the letters whose email failed (the office or the president); returns how many."""
+    from admission.selectors import sitting_letters_failed
+    from admission.tasks import notify_decision
+
+    if not (by.has_perm(ADMISSIONS_OFFICE) or sitting.president_id == by.pk):
+        raise DomainError(_("Only the office or the jury's president sends the letters."), code="forbidden")
+    ids = [d.pk for d in sitting_letters_failed(sitting)]
+    transaction.on_commit(lambda: [notify_decision.enqueue(pk) for pk in ids])
+    return len(ids)
 
 
 def decision_notify(*, decision_id: int) -> Decision:

@@ -9,6 +9,15 @@ def notify_decision(decision_id: int) -> None:
 
 
 @task()
+def notify_sitting(sitting_id: int) -> None:
+    """Queue the letter of each decision of a closed sitting not sent yet (issue 11 item 5): the
+    request that closes the sitting queues this one task, whatever the number of letters."""
+    from admission.services import sitting_letters_queue
+
+    sitting_letters_queue(sitting_id=sitting_id)
+
+
+@task()
 def send_interview_reminders() -> None:
     from admission.services import interview_send_reminders
 

@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
 from admission import selectors, services
@@ -26,8 +27,10 @@ from admission.forms import (
 from admission.models import Interview, Outcome
 from applications import selectors as app_selectors
 from applications.models import DossierStatus, Verdict
+from applications.rules import EligibilityPath
 from applications.views import document_response
 from audit.services import audit_history
+from cursus.dbrouter import replica_reads
 from cursus.errors import DomainError
 from cursus.exports import Column, export_response, export_view, requested_format
 
@@ -138,7 +141,7 @@ def director_export(request: HttpRequest, program_pk: int) -> HttpResponse:
         Column(_("Opinion"), opinion),
         Column(_("Submitted at"), lambda d: d.submitted_at),
     ]
-    return export_response(qs, columns, filename=f"dossiers-MS-{program.code}", fmt=fmt)
+    return export_response(qs, columns, filename=f"dossiers-MS-{program.code}", fmt=fmt, request=request)
 
 
 @login_required
@@ -430,18 +433,27 @@ def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "groups": groups,
             "is_member": is_member,
             "outcomes": Outcome.choices,
+            "paths": EligibilityPath.choices,
             "can_close": _can_close(request.user, sitting),
+            "letters": selectors.sitting_letters_progress(sitting) if sitting.is_closed else None,
+            "can_retry": _may_close(request.user, sitting),
         },
     )
 
 
+def _may_close(user: Any, sitting: Any) -> bool:
+    return bool(user.has_perm(ADMISSIONS_OFFICE) or sitting.president_id == user.pk)
+
+
 def _can_close(user: Any, sitting: Any) -> bool:
-    return not sitting.is_closed and (user.has_perm(ADMISSIONS_OFFICE) or sitting.president_id == user.pk)
+    return not sitting.is_closed and _may_close(user, sitting)
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpResponse:
+    """POST records a decision; GET gives the row with its decision form (the jury screen carries no
+    form per row: 500 of them weighed 600 kB, issue 11 item 2)."""
     sitting = selectors.get_sitting_for_user(request.user, pk)
     if not selectors.sits_on(request.user, sitting):
         raise Http404  # the office reads the sitting; only its members decide
@@ -449,6 +461,12 @@ def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpRespo
     if dossier is None:
         # Withdrawn or moved to another sitting since the screen was loaded (issue 6 item 9).
         return _decision_gone(request, sitting, dossier_pk)
+    if request.method == "GET":
+        if not request.headers.get("HX-Request"):
+            return redirect(
+                reverse("sitting_detail", args=[sitting.pk]) + f"?edit={dossier.pk}#d{dossier.pk}"
+            )
+        return _decision_row(request, sitting, dossier.pk)
     form = DecisionForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -482,11 +500,22 @@ def _decision_gone(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpR
     return redirect("sitting_detail", pk=sitting.pk)
 
 
-def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, error: str) -> HttpResponse:
-    found = [(g, d) for g in selectors.jury_screen(sitting) for d in g.dossiers if d.pk == dossier_pk]
-    if not found:
+def _decision_row(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpResponse:
+    """The row with its decision form open, for htmx."""
+    if sitting.is_closed:
+        raise Http404  # decisions are final: no form
+    dossier = selectors.jury_screen_dossier(sitting, dossier_pk)
+    if dossier is None:
         return _decision_gone(request, sitting, dossier_pk)
-    group, dossier = found[0]
+    ctx = {"d": dossier, "sitting": sitting, "is_member": True, "outcomes": Outcome.choices, "editing": True}
+    return render(request, "admission/_sitting_row.html", ctx)
+
+
+def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, error: str) -> HttpResponse:
+    found = selectors.jury_screen_row(sitting, dossier_pk)
+    if found is None:
+        return _decision_gone(request, sitting, dossier_pk)
+    group, dossier = found
     ctx = {
         "d": dossier,
         "g": group,
@@ -528,6 +557,39 @@ def sitting_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def sitting_letters(request: HttpRequest, pk: int) -> HttpResponse:
+    """The letters of a closed sitting: "312 of 500 sent", polled by its page while some are not
+    (issue 11 item 5); a POST sends the failed ones again."""
+    sitting = selectors.get_sitting_for_user(request.user, pk)
+    if not sitting.is_closed:
+        raise Http404
+    if request.method == "POST":
+        try:
+            n = services.sitting_letters_retry(sitting=sitting, by=request.user)
+        except DomainError:
+            raise Http404 from None
+        messages.success(
+            request,
+            ngettext("%(n)d letter is being sent again.", "%(n)d letters are being sent again.", n) % {"n": n}
+            if n
+            else _("No letter has failed: there is nothing to send again."),
+        )
+        return redirect(reverse("sitting_detail", kwargs={"pk": sitting.pk}) + "#letters")
+    if not request.headers.get("HX-Request"):
+        return redirect(reverse("sitting_detail", kwargs={"pk": sitting.pk}) + "#letters")
+    return render(
+        request,
+        "admission/_sitting_letters.html",
+        {
+            "sitting": sitting,
+            "letters": selectors.sitting_letters_progress(sitting),
+            "can_retry": _may_close(request.user, sitting),
+        },
+    )
+
+
+@login_required
+@replica_reads
 def sitting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     sitting = selectors.get_sitting_for_user(request.user, pk)
     if not sitting.is_closed:

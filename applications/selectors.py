@@ -126,11 +126,23 @@ class DocumentSlot:
         return self.current is not None and (not self.needs_translation or self.translation is not None)
 
 
-def document_slots(dossier: Dossier) -> list[DocumentSlot]:
-    """Each document type of the session with its current file, translation and history."""
-    types = list(
-        DocumentType.objects.filter(session_id=dossier.offering.session_id).prefetch_related("programs")
-    )
+def document_types_by_session(session_ids: set[int]) -> dict[int, list[DocumentType]]:
+    """The document types of several sessions in two queries, for a page showing several dossiers (the
+    candidate's dashboard), in the order `document_slots` reads them."""
+    out: dict[int, list[DocumentType]] = {pk: [] for pk in session_ids}
+    for t in DocumentType.objects.filter(session_id__in=session_ids).prefetch_related("programs"):
+        out[t.session_id].append(t)
+    return out
+
+
+def document_slots(dossier: Dossier, types: list[DocumentType] | None = None) -> list[DocumentSlot]:
+    """Each document type of the session with its current file, translation and history. ``types``: the
+    session's document types when already read (`document_types_by_session`); the files are read from
+    ``dossier.files`` as prefetched, if they were."""
+    if types is None:
+        types = list(
+            DocumentType.objects.filter(session_id=dossier.offering.session_id).prefetch_related("programs")
+        )
     required = {t.pk for t in required_document_types(dossier, types)}
     slots: dict[int, DocumentSlot] = {}
     for t in types:
@@ -138,7 +150,8 @@ def document_slots(dossier: Dossier) -> list[DocumentSlot]:
         if program_ids and dossier.offering.program_id not in program_ids:
             continue
         slots[t.pk] = DocumentSlot(type=t, required=t.pk in required)
-    for f in dossier.files.all().order_by("-uploaded_at", "-id"):
+    # Newest first, sorted here so that prefetched files are used as they are.
+    for f in sorted(dossier.files.all(), key=lambda f: (f.uploaded_at, f.pk), reverse=True):
         slot = slots.get(f.document_type_id)
         if slot is None:
             continue

@@ -28,9 +28,9 @@ from cursus.errors import DomainError
 from registration.services.enrolment import candidate_state
 
 
-def _dossier_context(dossier: Dossier) -> dict[str, Any]:
+def _dossier_context(dossier: Dossier, types: list[Any] | None = None) -> dict[str, Any]:
     now = timezone.now()
-    slots = selectors.document_slots(dossier)
+    slots = selectors.document_slots(dossier, types)
     checklist = selectors.dossier_checklist(dossier, slots)
     international = dossier.is_international
     session = dossier.offering.session
@@ -98,10 +98,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # Registration (issue 8): the offer, the registration and its student, the waiting list.
         .select_related("offer__offering", "registration__student", "waitlist_entry__offering")
         .prefetch_related(
-            "fee_payments", "interviews", "registration__instalments__due", "registration_files"
+            "fee_payments", "interviews", "registration__instalments__due", "registration_files", "files"
         )
     )
-    items = [_with_enrolment(_dossier_context(d), d) for d in dossiers]
+    # The document types of their sessions read once, not once per dossier (issue 11 item 2).
+    types = selectors.document_types_by_session({d.offering.session_id for d in dossiers})
+    items = [_with_enrolment(_dossier_context(d, types[d.offering.session_id]), d) for d in dossiers]
     taken = {d.offering_id for d in dossiers}
     available = [o for o in offerings_open_now() if o.pk not in taken]
     return render(request, "applications/dashboard.html", {"items": items, "available": available})

@@ -10,7 +10,8 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -273,9 +274,25 @@ def overpaid_dues(user: Any) -> list[Any]:
         "due_id"
     )
     dues = with_balances(_scope(user, Due.objects.all())).filter(Q(balance__lt=0) | Q(pk__in=flagged))
+    # The refunds still to pay on each due, in the same query (no three queries per due).
+    open_refunds = (
+        Refund.objects.filter(due=OuterRef("pk"), status=RefundStatus.TO_PAY)
+        .order_by()
+        .values("due")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    dues = dues.annotate(
+        open_refunds=Coalesce(Subquery(open_refunds), Value(Decimal("0")), output_field=DecimalField())
+    )
     out = []
     for due in dues.select_related("dossier__offering__program").order_by("dossier__last_name", "pk")[:200]:
-        due.refundable = refund_svc.refundable(due)  # type: ignore[attr-defined]
+        due.refundable = refund_svc.refundable_amount(  # type: ignore[attr-defined]
+            due,
+            balance=due.balance,  # type: ignore[attr-defined]
+            paid=due.paid,  # type: ignore[attr-defined]
+            open_refunds=Decimal(due.open_refunds).quantize(Decimal("0.01")),  # type: ignore[attr-defined]
+        )
         if due.refundable > 0:  # type: ignore[attr-defined]
             out.append(due)
     return out
@@ -356,7 +373,7 @@ def refunds_export(request: HttpRequest) -> HttpResponse:
         Column(_("Created"), lambda r: r.created_at),
         Column(_("Paid on"), lambda r: r.paid_on),
     ]
-    return export_response(rows.iterator(chunk_size=500), columns, filename="remboursements", fmt=fmt)
+    return export_response(rows, columns, filename="remboursements", fmt=fmt, request=request)
 
 
 @login_required

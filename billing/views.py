@@ -129,7 +129,7 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
         Column(_("State"), lambda d: _state_label(d.state)),
         Column(_("Cancelled at"), lambda d: d.cancelled_at),
     ]
-    return export_response(rows.iterator(chunk_size=500), columns, filename="grand-livre", fmt=fmt)
+    return export_response(rows, columns, filename="grand-livre", fmt=fmt, request=request)
 
 
 @login_required

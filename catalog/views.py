@@ -1,30 +1,43 @@
-"""Public catalogue: every figure comes from the database (issue #2 §4)."""
+"""Public catalogue: every figure comes from the database (issue #2 §4), rendered once per language and
+kept in the cache until the catalogue changes (catalog/cache.py, issue 11 item 2)."""
+
+import datetime as dt
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from applications.rules import EligibilityPath, PaymentChannel
 from catalog import rules
+from catalog.cache import cached_content, valid_until
 from catalog.models import AdmissionSession
 from catalog.selectors import published_sessions, session_catalogue
 
 
-def _default_session(sessions: list[AdmissionSession]) -> AdmissionSession | None:
-    now = timezone.now()
+def _default_session(sessions: list[AdmissionSession], now: dt.datetime) -> AdmissionSession | None:
     for s in sessions:
         if rules.window_is_open(s.opens_on, s.closes_on, now):
             return s
     return sessions[0] if sessions else None
 
 
-def _render_session(
-    request: HttpRequest, session: AdmissionSession | None, sessions: list[AdmissionSession]
-) -> HttpResponse:
-    ctx: dict[str, object] = {"sessions": sessions, "session": None}
+def _catalogue(pk: int | None, *, authenticated: bool) -> tuple[SafeString, dt.datetime]:
+    """The content of the home page (``pk`` None: the session taking applications, else the first) or of
+    one published session's page, and until when it holds. Nothing of the visitor but whether they are
+    signed in: the content is shared by everyone in that state and language."""
+    now = timezone.now()
+    sessions = list(published_sessions())
+    if pk is None:
+        session = _default_session(sessions, now)
+    else:
+        session = next((s for s in sessions if s.pk == pk), None)
+        if session is None:
+            raise Http404
+    ctx: dict[str, object] = {"sessions": sessions, "session": None, "authenticated": authenticated}
     if session is not None:
         session = session_catalogue(session)
-        now = timezone.now()
         ctx.update(
             {
                 "session": session,
@@ -40,17 +53,22 @@ def _render_session(
                 "channels": PaymentChannel.choices,
             }
         )
-    return render(request, "catalog/home.html", ctx)
+    return render_to_string("catalog/_catalogue.html", ctx), valid_until(sessions, now)
+
+
+def _page(request: HttpRequest, pk: int | None) -> HttpResponse:
+    authenticated = request.user.is_authenticated
+    html = cached_content(
+        "home" if pk is None else f"session-{pk}",
+        authenticated=authenticated,
+        render=lambda: _catalogue(pk, authenticated=authenticated),
+    )
+    return render(request, "catalog/home.html", {"catalogue": html})
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    sessions = list(published_sessions())
-    return _render_session(request, _default_session(sessions), sessions)
+    return _page(request, None)
 
 
 def session_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    sessions = list(published_sessions())
-    session = next((s for s in sessions if s.pk == pk), None)
-    if session is None:
-        raise Http404
-    return _render_session(request, session, sessions)
+    return _page(request, pk)

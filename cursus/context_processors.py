@@ -1,8 +1,8 @@
 """What every page shows of the signed-in person: the screens their roles open and what waits there.
 
 Read once per request and only when a template asks (convention 25): the roles come from the user's
-permission cache, already filled by the staff-session check; each count is one query, made for the roles
-the person has. The same table decides where a person lands after signing in (issue 7 item 4).
+permission cache, filled by the same query that read the user (accounts/backends.py); each count is one
+query, made for the roles the person has, and nothing else here reads the database. The same table decides where a person lands after signing in (issue 7 item 4).
 """
 
 from dataclasses import dataclass
@@ -153,7 +153,15 @@ class StaffNav:
             return True
         from django.contrib import admin
 
-        return bool(admin.site.get_app_list(self.request))
+        # What admin.site.get_app_list keeps (a model whose module the person may see and on which they
+        # have a permission), stopped at the first: the whole list, its URLs and its sorting, built on
+        # every page for one yes or no, cost more than the rest of the navigation.
+        for model_admin in admin.site._registry.values():
+            if model_admin.has_module_permission(self.request) and any(
+                model_admin.get_model_perms(self.request).values()
+            ):
+                return True
+        return False
 
     def landing(self) -> str:
         """Where the person lands after signing in: the superuser the admin, staff their first screen

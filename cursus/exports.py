@@ -12,6 +12,10 @@ them in either format with the same cell rules:
 CSV is written for Excel as French users open it: UTF-8 with a BOM, `;` between cells (French Excel
 splits on `;` because `,` is its decimal mark) and a decimal comma. XLSX is the locale-free choice.
 
+An export view passes its `request` to `export_response`: past `EXPORT_SYNC_MAX_ROWS` rows the file is
+written by the worker and the person is sent to its page (issue 11 item 5, `jobs.services`); the rows,
+columns and checks stay the view's own, run again by the worker as that person.
+
 Every view that returns an export is decorated with `@export_view("<url name>")`: the registry
 `EXPORT_VIEWS` is what `tests/test_exports.py` walks with a formula-looking candidate, so a new
 export joins that test (which fails until it is given a scenario).
@@ -22,16 +26,21 @@ import datetime as dt
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+
+from cursus.dbrouter import replica_reads
 
 Number = int | float | Decimal
 Cell = str | Promise | Number | bool | dt.date | dt.datetime | None
@@ -59,11 +68,12 @@ EXPORT_VIEWS: dict[str, str] = {}
 
 
 def export_view[V: Callable[..., HttpResponse]](url_name: str) -> Callable[[V], V]:
-    """Register a view that returns an export (so that the neutralisation test walks it)."""
+    """Register a view that returns an export (so that the neutralisation test walks it); its reads
+    may be served by the read replica when there is one (cursus.dbrouter, issue 11 item 4)."""
 
     def register(view: V) -> V:
         EXPORT_VIEWS[url_name] = f"{view.__module__}.{view.__qualname__}"
-        return view
+        return replica_reads(view)
 
     return register
 
@@ -164,15 +174,51 @@ def requested_format(request: HttpRequest) -> Format:
     raise Http404
 
 
+def _count(rows: Iterable[object]) -> int | None:
+    """How many rows, where it costs one COUNT or nothing; None for an iterator (never large here)."""
+    if isinstance(rows, QuerySet):
+        return rows.count()
+    if isinstance(rows, Sized):
+        return len(rows)
+    return None
+
+
 def export_response[R](
-    rows: Iterable[R], columns: Sequence[Column[R]], *, filename: str, fmt: Format = "csv"
+    rows: Iterable[R],
+    columns: Sequence[Column[R]],
+    *,
+    filename: str,
+    fmt: Format = "csv",
+    request: HttpRequest | None = None,
 ) -> HttpResponse:
-    """The attachment, never cached: exports hold personal data."""
+    """The attachment, never cached: exports hold personal data.
+
+    Given the ``request``, an export of more than ``EXPORT_SYNC_MAX_ROWS`` rows is not written now: it
+    becomes a background job and the answer is its page (issue 11 item 5, `jobs.services`). Run by the
+    worker for that job, the same call writes the job's file instead of answering."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
+    from jobs import services as jobs
+
     stem = safe_filename(filename)
-    body = render_csv(rows, columns) if fmt == "csv" else render_xlsx(rows, columns, title=stem)
-    response = HttpResponse(body, content_type=FORMATS[fmt])
+    job = jobs.running_job()
+    if job is None and request is not None:
+        total = _count(rows)
+        if total is not None and total > settings.EXPORT_SYNC_MAX_ROWS:
+            job = jobs.export_job_start(
+                request=request, total=total, title=_("Export %(name)s") % {"name": f"{stem}.{fmt}"}
+            )
+            return redirect("job_detail", pk=job.pk)
+    if isinstance(rows, QuerySet):
+        rows = rows.iterator(chunk_size=500)  # a large export is never held whole in memory
+
+    def render(items: Iterable[R]) -> bytes:
+        return render_csv(items, columns) if fmt == "csv" else render_xlsx(items, columns, title=stem)
+
+    if job is not None:
+        jobs.export_job_write(job, rows, render, filename=f"{stem}.{fmt}")
+        return HttpResponse(status=204)
+    response = HttpResponse(render(rows), content_type=FORMATS[fmt])
     response["Content-Disposition"] = content_disposition_header(True, f"{stem}.{fmt}")
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from cursus.env import env_bool, env_int, env_list, env_str
+from cursus.storage import storage_from_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "billing",
     "studies",
     "privacy",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -98,10 +100,15 @@ TEMPLATES = [
     },
 ]
 
+# With DEBUG off a worker keeps its connection for a minute (checked before reuse): opening one per
+# request cost more than the whole empty page (issue 11 item 2). Count web workers × nodes + task workers
+# against PostgreSQL's max_connections. The development server opens one per request.
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 0 if DEBUG else 60)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'cursus.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+        conn_max_age=DB_CONN_MAX_AGE,
+        conn_health_checks=DB_CONN_MAX_AGE > 0,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -112,12 +119,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
     }
+# Reports and exports may read from a PostgreSQL read replica (issue 11 item 4): only inside
+# cursus.dbrouter.reading_from_replica(), never for writes nor inside a transaction on the primary. Under
+# a test runner the alias mirrors the test database (TEST MIRROR); tests/test_scaleout.py adds one itself.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=DB_CONN_MAX_AGE > 0
+    ) | {"TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS = ["cursus.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, whose session user brings its permissions in the same query
+# (accounts/backends.py, issue 11 item 2).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "accounts.backends.CursusModelBackend",
+    "accounts.backends.CursusAccountBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -151,6 +169,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_NOTIFICATIONS = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+# Behind the TLS proxy every request comes from the proxy's address: the login limits per IP (30 logins a
+# minute) would then count all candidates as one, and throttle a deadline rush (issue 11 item 3). With
+# TRUSTED_PROXY_COUNT=1 the client's address is read from the X-Forwarded-For the proxy appends.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # Two-factor authentication (allauth MFA): required for every staff role and the superuser before
 # any staff screen (accounts.middleware.StaffSessionMiddleware); candidates may turn it on.
@@ -168,7 +190,19 @@ STAFF_SESSION_MAX_SECONDS = env_int("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
 # Redis when CACHE_URL says redis://…
 CACHE_URL = env_str("CACHE_URL", "db://cursus_cache")
 if CACHE_URL.startswith(("redis://", "rediss://")):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # django-redis (named by issue 11): its socket timeouts make a hung Redis fail a request in seconds
+    # instead of holding a gunicorn worker. Errors are not swallowed (no IGNORE_EXCEPTIONS): login
+    # throttle counters live here, and silently losing them would switch throttling off.
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 5, "SOCKET_TIMEOUT": 5},
+        }
+    }
+    # Sessions read from Redis and written through to the database ("cached_db"): every web node sees
+    # the same session, and a Redis restart or eviction does not log anyone out mid-dossier.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 elif CACHE_URL.startswith("db://"):
     CACHES = {
         "default": {
@@ -191,8 +225,12 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+# Uploaded files: local files under MEDIA_ROOT, or an S3-compatible bucket when STORAGE_URL says
+# s3://bucket[/prefix]?endpoint_url=…&region=… (keys from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the
+# machine's role, never from the URL). Objects are private; documents leave only through checked views.
+STORAGE_URL = env_str("STORAGE_URL", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     # With DEBUG off, `collectstatic` writes compressed files with hashed names that WhiteNoise serves
     # with a far-future cache; the demo and the suite serve the source files as they are.
     "staticfiles": {
@@ -260,15 +298,32 @@ elif EMAIL_MODE == "console":
 else:
     raise ImproperlyConfigured("EMAIL_MODE must be console, smtp or file")
 
-# Background work: django.tasks with a durable database queue (run `manage.py db_worker`).
+# Background work: django.tasks with a durable database queue (run `manage.py db_worker`). More
+# workers, on as many machines as wanted, share the queue: each claims a task with SELECT … FOR UPDATE
+# SKIP LOCKED on PostgreSQL, so no task runs twice. TASKS_BACKEND=rq is refused (see the message).
+TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
+if TASKS_BACKEND == "rq":
+    raise ImproperlyConfigured(
+        "TASKS_BACKEND=rq is not supported: django-tasks-rq 0.12 is built on the django-tasks backport, "
+        "not on Django 6.1's django.tasks (its results and signals are the backport's, and it needs "
+        "django-rq's worker with its own job class). To run tasks on several machines start several "
+        "`manage.py db_worker` on PostgreSQL: they share the queue without running a task twice."
+    )
+if TASKS_BACKEND not in ("database", "immediate"):
+    raise ImproperlyConfigured("TASKS_BACKEND must be database or immediate")
 TASKS = {
     "default": {
         "BACKEND": {
             "database": "django_tasks_db.DatabaseBackend",
             "immediate": "django.tasks.backends.immediate.ImmediateBackend",
-        }[env_str("TASKS_BACKEND", "database")]
+        }[TASKS_BACKEND]
     }
 }
+
+# Exports of more rows than this are written by the worker, with their progress on a page (issue 11
+# item 5); their files are kept this many days for the person who asked, then deleted by the schedule.
+EXPORT_SYNC_MAX_ROWS = env_int("EXPORT_SYNC_MAX_ROWS", 2000)
+EXPORT_KEEP_DAYS = env_int("EXPORT_KEEP_DAYS", 7)
 
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 24 * 3600)
 # Written when it changes, not on every request (convention 25); staff timeouts are checked on the

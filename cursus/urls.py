@@ -9,6 +9,7 @@ from applications import staff_views
 from applications import views as app_views
 from catalog import views as catalog_views
 from cursus.health import health
+from jobs import views as jobs_views
 from privacy import views as privacy_views
 
 # The admin signs in through the site's login: same throttling, same second factor (issue 6 §2).
@@ -65,6 +66,9 @@ urlpatterns = [
     ),
     path("gestion/jurys/<int:pk>/cloture/", adm.sitting_close, name="sitting_close"),
     path("gestion/jurys/<int:pk>/pv.pdf", adm.sitting_minutes, name="sitting_minutes"),
+    path("gestion/jurys/<int:pk>/lettres/", adm.sitting_letters, name="sitting_letters"),
+    path("exports/<uuid:pk>/", jobs_views.job_detail, name="job_detail"),
+    path("exports/<uuid:pk>/fichier/", jobs_views.job_download, name="job_download"),
     path("", include("registration.urls")),
     path("", include("billing.urls")),
     path("", include("studies.urls")),

@@ -177,7 +177,11 @@ def registrations_export(request: HttpRequest) -> HttpResponse:
     ]
     code = next((p.code for p in programs if str(p.pk) == params["program"]), "")
     return export_response(
-        rows, columns, filename=f"inscriptions-MS-{code}" if code else "inscriptions", fmt=fmt
+        rows,
+        columns,
+        filename=f"inscriptions-MS-{code}" if code else "inscriptions",
+        fmt=fmt,
+        request=request,
     )
 
 
@@ -407,4 +411,5 @@ def students_export(request: HttpRequest) -> HttpResponse:
         columns,
         filename=f"etudiants-MS-{code}" if code else "etudiants",
         fmt=fmt,
+        request=request,
     )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import JURY_MEMBER
+from cursus.dbrouter import replica_reads
 from cursus.errors import DomainError
 from cursus.exports import Column, export_response, export_view, requested_format
 from studies import access
@@ -233,6 +234,7 @@ def studies_jury_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@replica_reads
 def studies_jury_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     jury = access.get_jury_for_user(request.user, pk)
     response = HttpResponse(minutes_pdf(jury, _language()), content_type="application/pdf")
@@ -268,7 +270,11 @@ def studies_degrees_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
     program = jury.curriculum.program.code
     return export_response(
-        rows, DEGREE_COLUMNS, filename=f"diplomes-{program}-{jury.sits_on.isoformat()}", fmt=fmt
+        rows,
+        DEGREE_COLUMNS,
+        filename=f"diplomes-{program}-{jury.sits_on.isoformat()}",
+        fmt=fmt,
+        request=request,
     )
 
 

@@ -59,9 +59,16 @@ REACH: dict[str, tuple[str, ...]] = {
     "dossier_international": ("302/302", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404", "405/404"),
     "director_export":       ("302/302", "404/404", "404/404", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404"),
     "sitting_detail":        ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "404/404"),
-    "decision_record":       ("302/302", "405/404", "405/404", "405/404", "405/404", "405/404", "405/404", "405/302", "405/404"),
+    # GET gives a sitting member the row's decision form (issue 11 item 2); nobody else learns anything
+    "decision_record":       ("302/302", "404/404", "404/404", "404/404", "404/404", "404/404", "404/404", "302/302", "404/404"),
     "sitting_close":         ("302/302", "404/404", "404/404", "200/302", "404/404", "404/404", "404/404", "200/302", "404/404"),
     "sitting_minutes":       ("302/302", "404/404", "404/404", "200/200", "404/404", "404/404", "404/404", "200/200", "404/404"),
+    # issue 11 item 5: the letters' progress (its page's part; 302 to the page without htmx); sending
+    # the failed ones again is the office's or the president's (the juror is a member only)
+    "sitting_letters":       ("302/302", "404/404", "404/404", "302/302", "404/404", "404/404", "404/404", "302/404", "404/404"),
+    # a background export and its file are the person's who asked (here finance's ledger) and no one else's
+    "job_detail":            ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
+    "job_download":          ("302/302", "404/405", "404/405", "404/405", "200/405", "404/405", "404/405", "404/405", "404/405"),
     "fee_payment_confirm":   ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
     "fee_payment_reject":    ("302/302", "405/404", "405/404", "405/404", "405/302", "405/404", "405/404", "405/404", "405/404"),
     # registration (issue 8): the subject holds an open offer and a registration file (a CVEC attestation)
@@ -164,6 +171,7 @@ class Subject:
     student: Any = None
     studies_jury: Any = None  # issue 10 item 5: an open studies jury of the curriculum, the juror seated
     jury_outcome: Any = None
+    job: Any = None  # issue 11 item 5: a finished background export of finance's
 
 
 # How each URL of the table reaches the subject's objects.
@@ -192,6 +200,9 @@ KWARGS: dict[str, Callable[[Subject], dict[str, Any]]] = {
     "decision_record": lambda s: {"pk": s.sitting_id, "dossier_pk": s.dossier.pk},
     "sitting_close": lambda s: {"pk": s.sitting_id},
     "sitting_minutes": lambda s: {"pk": s.sitting_id},
+    "sitting_letters": lambda s: {"pk": s.sitting_id},
+    "job_detail": lambda s: {"pk": s.job.pk},
+    "job_download": lambda s: {"pk": s.job.pk},
     "fee_payment_confirm": lambda s: {"pk": s.payment.pk},
     "fee_payment_reject": lambda s: {"pk": s.payment.pk},
     "registration_form": lambda s: {"pk": s.dossier.pk},
@@ -279,6 +290,9 @@ NOT_BY_DOSSIER_ID = {
     "sitting_detail",
     "sitting_close",
     "sitting_minutes",
+    "sitting_letters",
+    "job_detail",
+    "job_download",
     "decision_record",
     "fee_payment_confirm",
     "fee_payment_reject",
@@ -401,7 +415,7 @@ def owned(at_jury: Dossier, sitting_member: Any, office: Any) -> tuple[Dossier, 
 
 
 @pytest.fixture
-def subject(owned: tuple[Dossier, Any]) -> Subject:
+def subject(owned: tuple[Dossier, Any], finance: Any) -> Subject:
     import io
 
     from applications.demo import tiny_pdf
@@ -449,7 +463,24 @@ def subject(owned: tuple[Dossier, Any]) -> Subject:
     )
     subject.curriculum, subject.student = _studies(dossier)
     subject.studies_jury, subject.jury_outcome = _studies_jury(subject.curriculum, subject.student)
+    subject.job = _export_job(finance)
     return subject
+
+
+def _export_job(owner: Any) -> Any:
+    """Issue 11 item 5: a finished background export with its file (made directly)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from jobs.models import Job
+
+    job = Job.objects.create(
+        kind="export", owner=owner, title="grand-livre.csv", status="done", total=1, done=1
+    )
+    job.file = default_storage.save(f"exports/{owner.pk}/{job.pk}.csv", ContentFile(b"a;b\r\n"))
+    job.filename = "grand-livre.csv"
+    job.save()
+    return job
 
 
 def _studies(dossier: Dossier) -> tuple[Any, Any]:

@@ -242,6 +242,7 @@ def test_admission_journey_in_chromium(
     page.get_by_role("link", name=sitting.name).click()
     expect(page.locator(".places").first).to_contain_text("0 place prise sur")
     row = page.locator(f"#d{ready.pk}")
+    row.get_by_role("link", name="Décider").click()  # the form comes into the row (issue 11 item 2)
     row.locator("select[name=outcome]").select_option("admitted")
     row.get_by_role("button", name="Décider").click()
     expect(page.locator(f"#d{ready.pk}")).to_contain_text("Admis")

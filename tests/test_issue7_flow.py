@@ -287,9 +287,17 @@ def test_issue7_2_decision_has_no_preselected_outcome(
     sitting = at_jury.sitting
     assert sitting is not None
     client.login(email=sitting_member.email, password=PASSWORD)
-    page = client.get(reverse("sitting_detail", args=[sitting.pk])).content.decode()
-    select = page.split('name="outcome"')[1].split("</select>")[0]
-    assert '<option value="" selected>' in select and select.count("selected") == 1
+    # The form comes into the row on demand (issue 11 item 2), without JavaScript through ?edit=.
+    url = reverse("decision_record", args=[sitting.pk, at_jury.pk])
+    assert f'hx-get="{url}"' in client.get(reverse("sitting_detail", args=[sitting.pk])).content.decode()
+    row = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert row.lstrip().startswith(f'<tr id="d{at_jury.pk}">')
+    redirect = client.get(url)
+    assert redirect.status_code == 302
+    page = client.get(redirect["Location"]).content.decode()
+    for html in (row, page):
+        select = html.split('name="outcome"')[1].split("</select>")[0]
+        assert '<option value="" selected>' in select and select.count("selected") == 1
     response = client.post(
         reverse("decision_record", args=[sitting.pk, at_jury.pk]), {"outcome": ""}, HTTP_HX_REQUEST="true"
     )

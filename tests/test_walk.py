@@ -114,6 +114,22 @@ def story(request: Any, open_session: Any) -> dict[str, Any]:
     jury, _outcome = _studies_jury(*story["studies"])
     jury_propose(jury)
     story["studies_jury"] = jury
+    # Issue 11 item 5: finance's background exports, one being written, one ready to download.
+    from jobs.models import Job
+    from tests.test_access import _export_job
+
+    finance = request.getfixturevalue("finance")
+    story["jobs"] = [
+        Job.objects.create(
+            kind="export",
+            owner=finance,
+            title="Export grand-livre.xlsx",
+            status="running",
+            total=4200,
+            done=1500,
+        ),
+        _export_job(finance),
+    ]
     return story
 
 
@@ -245,6 +261,7 @@ def pages_by_role(story: dict[str, Any], request: Any) -> dict[str, tuple[Any, l
                 reverse("refunds"),
                 reverse("debits"),
                 reverse("debit_batch", kwargs={"pk": story["debit_batch"].pk}),
+                *(reverse("job_detail", kwargs={"pk": job.pk}) for job in story["jobs"]),
             ],
         ),
         # Issue 10 item 7: the student's own studies page.

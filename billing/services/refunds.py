@@ -51,10 +51,18 @@ def _open_refunds(due: Due) -> Decimal:
 def refundable(due: Due) -> Decimal:
     """The most that may still be refunded on ``due``: its credit (paid beyond what is owed), less the
     refunds waiting to be paid; on an application fee never any part of the fee itself (R2.11)."""
-    credit = -balance(due)
+    return refundable_amount(
+        due, balance=balance(due), paid=paid_on_due(due), open_refunds=_open_refunds(due)
+    )
+
+
+def refundable_amount(due: Due, *, balance: Decimal, paid: Decimal, open_refunds: Decimal) -> Decimal:
+    """`refundable` from sums already read: a list reads them for every due in one query
+    (``billing.selectors.with_balances`` and an open-refunds subquery) instead of three per due."""
+    credit = -balance
     if due.kind == DueKind.APPLICATION_FEE:
-        credit = min(credit, paid_on_due(due) - due.amount)
-    return max(ZERO, credit - _open_refunds(due))
+        credit = min(credit, paid - due.amount)
+    return max(ZERO, credit - open_refunds)
 
 
 def _iban_fields(iban: str) -> dict[str, str]:

@@ -504,6 +504,7 @@ class ScheduleReport:
     reminders: int = 0
     lapsed: int = 0
     mandates_lapsed: int = 0
+    exports_purged: int = 0
 
     def __str__(self) -> str:
         text = (
@@ -511,7 +512,9 @@ class ScheduleReport:
             f"reminders {self.reminders}, lapsed {self.lapsed}"
         )
         # Issue 9: said only when it happened (the registration report reads as before).
-        return text + (f", SEPA mandates lapsed {self.mandates_lapsed}" if self.mandates_lapsed else "")
+        text += f", SEPA mandates lapsed {self.mandates_lapsed}" if self.mandates_lapsed else ""
+        # Issue 11 item 5: background exports past their days, files included.
+        return text + (f", old exports deleted {self.exports_purged}" if self.exports_purged else "")
 
 
 def schedule_run(*, now: dt.datetime | None = None) -> ScheduleReport:
@@ -545,4 +548,8 @@ def schedule_run(*, now: dt.datetime | None = None) -> ScheduleReport:
     from billing.services.mandates import mandates_lapse
 
     report.mandates_lapsed = mandates_lapse(today=timezone.localdate(now))
+    # 6. Issue 11 item 5: the files of background exports are kept EXPORT_KEEP_DAYS days.
+    from jobs.services import jobs_purge_expired
+
+    report.exports_purged = jobs_purge_expired(now=now)
     return report

@@ -1,0 +1,84 @@
+"""Sign-in backends whose user, read once a request from the session, carries its permissions.
+
+Django reads a signed-in person's permissions in two more queries (their own, their groups') the first
+time anything asks (``user.has_perm``); every page asks, for the navigation and the staff checks. Here
+the user's one query brings both sets along as two subqueries, and fills the caches the permission
+checks read (``_user_perm_cache``, ``_group_perm_cache``, ``_perm_cache``): a page costs the session and
+the user, and nothing more for roles (issue 11 item 2). The second factor's authenticator is read in
+the same query, for the staff check on every staff screen. Everything is read afresh on every request:
+a role or an authenticator removed takes effect on the person's next request, with no cache to clear.
+"""
+
+from typing import Any
+
+from allauth.account.auth_backends import AuthenticationBackend
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Permission
+from django.db.models import CharField, Exists, OuterRef, QuerySet, StringAgg, Subquery, Value
+from django.db.models.functions import Concat
+
+from accounts.models import User
+
+# Never in an app label or a codename (both are Python identifiers, codenames without spaces).
+_SEPARATOR = " "
+HAS_TOTP_ATTR = "_cursus_has_totp"
+
+
+def _perm_names(permissions: QuerySet[Permission], outer: str) -> Subquery:
+    """One text of "app_label.codename" names (or NULL), grouped by the outer user."""
+    names = (
+        permissions.order_by()
+        .values(outer)
+        .annotate(
+            names=StringAgg(
+                Concat("content_type__app_label", Value("."), "codename", output_field=CharField()),
+                Value(_SEPARATOR),
+            )
+        )
+        .values("names")
+    )
+    return Subquery(names, output_field=CharField())
+
+
+def users_with_permissions() -> QuerySet[User]:
+    """Users with their own and their groups' permission names and whether they have an authenticator."""
+    from allauth.mfa.models import Authenticator
+
+    return User._default_manager.annotate(
+        _cursus_user_perms=_perm_names(Permission.objects.filter(user=OuterRef("pk")), "user"),
+        _cursus_group_perms=_perm_names(Permission.objects.filter(group__user=OuterRef("pk")), "group__user"),
+        _cursus_has_totp=Exists(
+            Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)
+        ),
+    )
+
+
+def _split(names: str | None) -> set[str]:
+    return set(names.split(_SEPARATOR)) if names else set()
+
+
+class PermissionsInOneQueryMixin:
+    """``get_user`` (the session's user, on every request) reads the permissions in the same query."""
+
+    def get_user(self, user_id: Any) -> User | None:
+        try:
+            user = users_with_permissions().get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        if not user.is_active:  # as ModelBackend.user_can_authenticate
+            return None
+        if not user.is_superuser:  # a superuser's checks never read these caches
+            own = _split(user._cursus_user_perms)  # type: ignore[attr-defined]
+            groups = _split(user._cursus_group_perms)  # type: ignore[attr-defined]
+            user._user_perm_cache = own  # type: ignore[attr-defined]
+            user._group_perm_cache = groups  # type: ignore[attr-defined]
+            user._perm_cache = own | groups  # type: ignore[attr-defined]
+        return user
+
+
+class CursusModelBackend(PermissionsInOneQueryMixin, ModelBackend):
+    """Django's email-and-password backend (the admin, ``client.login``)."""
+
+
+class CursusAccountBackend(PermissionsInOneQueryMixin, AuthenticationBackend):
+    """allauth's backend (the sign-in pages)."""
