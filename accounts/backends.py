@@ -14,6 +14,7 @@ from typing import Any
 from allauth.account.auth_backends import AuthenticationBackend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.db import router
 from django.db.models import CharField, Exists, OuterRef, QuerySet, StringAgg, Subquery, Value
 from django.db.models.functions import Concat
 
@@ -53,6 +54,33 @@ def users_with_permissions() -> QuerySet[User]:
     )
 
 
+# A primary key no user has: it marks the parameter that ``_user_query`` swaps for the one asked.
+_SENTINEL_PK = -7_654_321
+# (database alias, vendor) -> the compiled query and its parameters. The query is the same on every
+# request: Django building it (three subqueries, joins) cost about as much as the rest of the shared
+# work of an empty page, so it is compiled once per process and database (issue 11 item 2).
+_compiled: dict[tuple[str, str], tuple[str, tuple[Any, ...], int]] = {}
+
+
+def _user_by_pk(user_id: Any) -> User | None:
+    """``users_with_permissions().get(pk=user_id)``, from its SQL compiled once."""
+    from django.db import connections
+
+    alias = router.db_for_read(User)
+    key = (alias, connections[alias].vendor)
+    if key not in _compiled:
+        query = users_with_permissions().filter(pk=_SENTINEL_PK).query
+        sql, params = query.get_compiler(alias).as_sql()
+        _compiled[key] = (sql, tuple(params), list(params).index(_SENTINEL_PK))
+    sql, params, at = _compiled[key]
+    try:
+        pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]
+    except Exception:  # a session holding something that is not an id: nobody
+        return None
+    found = list(User._default_manager.raw(sql, (*params[:at], pk, *params[at + 1 :]), using=alias))
+    return found[0] if found else None
+
+
 def _split(names: str | None) -> set[str]:
     return set(names.split(_SEPARATOR)) if names else set()
 
@@ -61,9 +89,8 @@ class PermissionsInOneQueryMixin:
     """``get_user`` (the session's user, on every request) reads the permissions in the same query."""
 
     def get_user(self, user_id: Any) -> User | None:
-        try:
-            user = users_with_permissions().get(pk=user_id)
-        except User.DoesNotExist:
+        user = _user_by_pk(user_id)
+        if user is None:
             return None
         if not user.is_active:  # as ModelBackend.user_can_authenticate
             return None
