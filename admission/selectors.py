@@ -313,7 +313,8 @@ class LettersProgress:
 
     @property
     def running(self) -> bool:
-        return self.sent < self.total
+        """Letters still on their way: neither sent nor failed (failed ones wait for a resend, unpolled)."""
+        return self.sent + len(self.failed) < self.total
 
 
 def sitting_letters_failed(sitting: JurySitting) -> QuerySet[Decision]:

@@ -484,11 +484,13 @@ def decision_record(request: HttpRequest, pk: int, dossier_pk: int) -> HttpRespo
             error = exc.message
     if request.headers.get("HX-Request"):
         # htmx: only the row and the program's places change on the page.
-        return _decision_fragment(request, sitting, dossier.pk, error)
+        posted = {k: request.POST.get(k, "") for k in ("outcome", "waitlist_rank", "comment")}
+        return _decision_fragment(request, sitting, dossier.pk, error, posted if error else None)
     if error:
         messages.error(request, error)
-    else:
-        messages.success(request, _("Decision recorded for %(name)s.") % {"name": dossier.full_name})
+        # Without JavaScript the row's form opens again beside the message.
+        return redirect(reverse("sitting_detail", args=[sitting.pk]) + f"?edit={dossier.pk}#d{dossier.pk}")
+    messages.success(request, _("Decision recorded for %(name)s.") % {"name": dossier.full_name})
     return redirect(reverse("sitting_detail", args=[sitting.pk]) + f"#d{dossier.pk}")
 
 
@@ -511,7 +513,9 @@ def _decision_row(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpRe
     return render(request, "admission/_sitting_row.html", ctx)
 
 
-def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, error: str) -> HttpResponse:
+def _decision_fragment(
+    request: HttpRequest, sitting: Any, dossier_pk: int, error: str, posted: dict[str, str] | None = None
+) -> HttpResponse:
     found = selectors.jury_screen_row(sitting, dossier_pk)
     if found is None:
         return _decision_gone(request, sitting, dossier_pk)
@@ -523,6 +527,7 @@ def _decision_fragment(request: HttpRequest, sitting: Any, dossier_pk: int, erro
         "is_member": True,
         "outcomes": Outcome.choices,
         "row_error": error,
+        "f": posted,  # a refused decision's form shows what was sent
         "oob": True,
     }
     return render(request, "admission/_decision_fragment.html", ctx)

@@ -670,5 +670,12 @@ def test_I6_htmx_decision_returns_the_row_and_the_places(
     assert body.lstrip().startswith(f'<tr id="d{at_jury.pk}">') and "Admis" in body
     assert 'hx-swap-oob="true"' in body and 'data-held="1"' in body
     Offering.objects.filter(pk=at_jury.offering_id).update(capacity=0)
-    response = client.post(url, {"outcome": "conditional"}, headers={"HX-Request": "true"})
-    assert 'role="alert"' in response.content.decode()  # refused (R1.2) and said in the row
+    response = client.post(
+        url, {"outcome": "conditional", "comment": "Très bon profil"}, headers={"HX-Request": "true"}
+    )
+    body = response.content.decode()
+    assert 'role="alert"' in body  # refused (R1.2) and said in the row
+    # The form shows what was sent, not the decision on record: nothing typed is lost.
+    select = body.split('name="outcome"')[1].split("</select>")[0]
+    assert '<option value="conditional" selected>' in select and select.count("selected") == 1
+    assert 'value="Très bon profil"' in body

@@ -193,7 +193,7 @@ def test_I5_letters_follow_the_close_one_task_each_and_the_page_shows_their_prog
     # The request queued one task; the letters are not sent yet.
     assert _queued("admission.tasks.notify_sitting") == [{"args": [sitting.pk], "kwargs": {}}]
     html = _letters_text(client, sitting)
-    assert "0 lettres envoyées sur 4" in html and "<progress" in html and 'hx-trigger="every 2s"' in html
+    assert "0 lettre envoyée sur 4" in html and "<progress" in html and 'hx-trigger="every 2s"' in html
     mail.outbox.clear()
     # The worker drops "old" connections between tasks: here that would be the test's own transaction
     # (PostgreSQL), so it keeps it. The worker itself, its queue and the tasks are the real ones.
@@ -228,7 +228,9 @@ def test_I5_a_failed_letter_is_named_and_sent_again(
     assert OutgoingEmail.objects.filter(kind="decision", status=EmailStatus.FAILED).count() == 2
     client.login(email=office.email, password=PASSWORD)
     html = _letters_text(client, sitting)
-    assert "0 lettres envoyées sur 2" in html and "2 lettres n'ont pas pu être envoyées" in html
+    assert "0 lettre envoyée sur 2" in html and "2 lettres n'ont pas pu être envoyées" in html
+    # Nothing is on its way any more: the box stops polling and no longer says the letters are leaving.
+    assert 'hx-trigger="every 2s"' not in html and "arrière-plan" not in html
     assert "Nom0 Prénom" in html and "Nom1 Prénom" in html
     settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
     with django_capture_on_commit_callbacks(execute=True):
