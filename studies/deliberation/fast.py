@@ -483,9 +483,11 @@ _LAZY = frozenset({"units", "professional", "overall", "resits", "reasons"})
 _FIELDS = tuple(f.name for f in fields(Outcome))
 
 
-def _details(state: tuple[Any, ...]) -> Outcome:
-    """The whole outcome, reasoning included, from what ``deliberate`` decided (rules._conclude)."""
-    curriculum, plan, first, given, triggers, sums, ignored, owed, th, policy = state
+def _grades_used(
+    state: tuple[Any, ...],
+) -> tuple[dict[str, Grade], dict[str, Grade] | None, dict[str, Grade]]:
+    """The first-session grades, the resit grades and the grades the rules used (resits applied)."""
+    _curriculum, plan, first, given, triggers, _sums, _ignored, _owed, _th, policy = state
     if isinstance(first, list):  # from Promotion: slots
         first = _as_grades(plan.codes, first)
         given = None if given is None else _as_grades(plan.codes, given)
@@ -493,6 +495,13 @@ def _details(state: tuple[Any, ...]) -> Outcome:
     if given is not None:
         for code in triggers:
             used[code] = apply_resit_policy(first[code], given[code], policy)
+    return first, given, used
+
+
+def _details(state: tuple[Any, ...]) -> Outcome:
+    """The whole outcome, reasoning included, from what ``deliberate`` decided (rules._conclude)."""
+    curriculum, plan, _first, _given, triggers, sums, ignored, owed, th, policy = state
+    first, given, used = _grades_used(state)
     averages: dict[str, Fraction | None] = {
         u.code: Fraction(s, 100 * w)
         for u, s, w in zip(curriculum.all_units(), sums, plan.weights, strict=True)
@@ -551,14 +560,8 @@ def worked(outcome: Outcome) -> Worked | None:
     state = outcome.__dict__.get("_state") if type(outcome) is _LazyOutcome else None
     if state is None:
         return None
-    curriculum, plan, first, given, triggers, sums, _ignored, _owed, _th, policy = state
-    if isinstance(first, list):  # from Promotion: slots
-        first = _as_grades(plan.codes, first)
-        given = None if given is None else _as_grades(plan.codes, given)
-    used: dict[str, Grade] = dict(first)
-    if given is not None:
-        for code in triggers:
-            used[code] = apply_resit_policy(first[code], given[code], policy)
+    curriculum, plan, _first, _given, triggers, sums, _ignored, _owed, _th, _policy = state
+    first, given, used = _grades_used(state)
     t = plan.teaching_count
     weighted = sum(map(mul, plan.ov_weights, sums[:t]))
     return Worked(
