@@ -238,6 +238,22 @@ def test_issue6_2_staff_sign_in_with_password_then_code(office: User) -> None:
     assert anon.get(reverse("office_queue")).status_code == 200
 
 
+@pytest.mark.parametrize(("steps_late", "accepted"), [(0, True), (1, True), (2, False)])
+def test_issue6_2_a_code_of_the_step_just_past_is_still_accepted(
+    office: User, steps_late: int, accepted: bool
+) -> None:
+    """A code read at the end of its 30 s step and typed in the next one passes (RFC 6238 §5.2, one
+    step of delay); a code two steps old does not."""
+    with time_machine.travel(dt.datetime(2026, 11, 27, 12, 0, 29, tzinfo=dt.UTC), tick=False) as clock:
+        code = mfa_current_code(user=office)
+        anon = Client()
+        anon.post(reverse("account_login"), {"login": office.email, "password": PASSWORD})
+        if steps_late:  # 12:00:29 is the step's last second: 2 s on is the next step, 32 s the one after
+            clock.shift(dt.timedelta(seconds=30 * (steps_late - 1) + 2))
+        anon.post(reverse("mfa_authenticate"), {"code": code})
+        assert (anon.get(reverse("office_queue")).status_code == 200) is accepted
+
+
 def test_issue6_2_setting_up_an_authenticator_opens_the_staff_screens(
     transactional_db: Any, catalog: Any
 ) -> None:
