@@ -11,8 +11,10 @@ the badge and the page's default session): each entry says until when it holds.
 """
 
 import datetime as dt
+import functools
 import secrets
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
@@ -21,7 +23,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language
 
 from catalog import rules
-from catalog.models import AdmissionSession
+from catalog.models import AdmissionSession, DocumentType, Offering
 
 VERSION_KEY = "catalog:version"
 # A cap, not the invalidation: entries are replaced by a new version as soon as the catalogue changes.
@@ -52,8 +54,9 @@ def valid_until(sessions: Iterable[AdmissionSession], now: dt.datetime) -> dt.da
 
 def cached_content(
     page: str, *, authenticated: bool, render: Callable[[], tuple[SafeString, dt.datetime]]
-) -> SafeString:
-    """The page's content from the cache, else ``render()`` (the content and until when it holds), kept.
+) -> tuple[SafeString, dt.datetime]:
+    """The page's content from the cache, else ``render()`` (the content and until when it holds), kept;
+    returned with until when it holds.
 
     One cache round trip on a hit: the version and the entry are read together, and an entry stored
     under another version (or past its time) is rendered again. The content is kept as the template
@@ -69,8 +72,83 @@ def cached_content(
     if entry is not None:
         entry_version, until, html = entry
         if entry_version == version and now < until and isinstance(html, SafeString):
-            return html
+            return html, until
     html, until = render()
-    timeout = max(1, min(TIMEOUT_SECONDS, int((until - now).total_seconds())))
-    cache.set(key, (version, until, html), timeout)
-    return html
+    cache.set(key, (version, until, html), timeout_until(until, now))
+    return html, until
+
+
+def timeout_until(until: dt.datetime, now: dt.datetime) -> int:
+    """The cache timeout, in seconds, of an entry that holds until ``until`` (the cap at most)."""
+    return max(1, min(TIMEOUT_SECONDS, int((until - now).total_seconds())))
+
+
+# ---- the catalogue's objects a candidate's dashboard reads (applications/views.py) ----------------
+
+OPEN_OFFERINGS_KEY = "catalog:open-offerings"
+
+
+def _session_key(pk: int) -> str:
+    return f"catalog:session:{pk}"
+
+
+def _open_offerings() -> list[dict[str, Any]]:
+    """What the dashboard's "apply" list shows of each open offering of a published session, in the
+    order of `catalog.selectors.offerings_open_now`, with the dates of its window (checked when read)."""
+    offerings = Offering.objects.filter(is_open=True, session__is_published=True).select_related(
+        "session", "program__campus"
+    )
+    return [
+        {
+            "pk": o.pk,
+            "code": o.program.code,
+            "campus": o.program.campus.name,
+            "session": o.session.name,
+            "opens_on": o.session.opens_on,
+            "closes_on": o.session.closes_on,
+        }
+        for o in offerings
+    ]
+
+
+def _session_bundle(pk: int) -> dict[str, Any]:
+    """A session with its institution and CVEC rate, its offerings with their program and campus (each
+    offering's ``session`` the same object), and its document types with their programs, in the order
+    `applications.selectors.document_slots` reads them."""
+    session = AdmissionSession.objects.select_related("institution", "cvec").get(pk=pk)
+    offerings = {}
+    for o in Offering.objects.filter(session_id=pk).select_related("program__campus"):
+        o.session = session
+        offerings[o.pk] = o
+    types = list(DocumentType.objects.filter(session_id=pk).prefetch_related("programs"))
+    return {"session": session, "offerings": offerings, "types": types}
+
+
+def dashboard_catalogue(session_ids: Iterable[int]) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    """The sessions ``session_ids`` (`_session_bundle`, by id) and the offerings open now (as
+    `_open_offerings` says, those whose window is open at this instant), in one cache round trip when
+    they are there. The objects are shared: read them, never change them."""
+    ids = sorted(set(session_ids))
+    keys = [VERSION_KEY, OPEN_OFFERINGS_KEY, *(_session_key(pk) for pk in ids)]
+    found = cache.get_many(keys)
+    version = found.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, _version(), None)
+        version = cache.get(VERSION_KEY)
+    missing: dict[str, Any] = {}
+
+    def entry(key: str, build: Callable[[], Any]) -> Any:
+        stored = found.get(key)
+        if stored is not None and stored[0] == version:
+            return stored[1]
+        value = build()
+        missing[key] = (version, value)
+        return value
+
+    bundles = {pk: entry(_session_key(pk), functools.partial(_session_bundle, pk)) for pk in ids}
+    offerings = entry(OPEN_OFFERINGS_KEY, _open_offerings)
+    if missing:
+        cache.set_many(missing, TIMEOUT_SECONDS)
+    now = timezone.now()
+    open_now = [o for o in offerings if rules.window_is_open(o["opens_on"], o["closes_on"], now)]
+    return bundles, open_now

@@ -12,6 +12,7 @@ from django.utils.safestring import SafeString
 from applications.rules import EligibilityPath, PaymentChannel
 from catalog import rules
 from catalog.cache import cached_content, valid_until
+from catalog.middleware import shared_until
 from catalog.models import AdmissionSession
 from catalog.selectors import published_sessions, session_catalogue
 
@@ -58,12 +59,17 @@ def _catalogue(pk: int | None, *, authenticated: bool) -> tuple[SafeString, dt.d
 
 def _page(request: HttpRequest, pk: int | None) -> HttpResponse:
     authenticated = request.user.is_authenticated
-    html = cached_content(
+    html, until = cached_content(
         "home" if pk is None else f"session-{pk}",
         authenticated=authenticated,
         render=lambda: _catalogue(pk, authenticated=authenticated),
     )
-    return render(request, "catalog/home.html", {"catalogue": html})
+    response = render(request, "catalog/home.html", {"catalogue": html})
+    if not authenticated:
+        # The whole page is then the same for every anonymous visitor of this language: kept whole
+        # (catalog/middleware.py) until the catalogue changes or ``until``.
+        shared_until(response, until)
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

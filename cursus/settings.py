@@ -59,6 +59,9 @@ MIDDLEWARE = [
     # Static files with DEBUG off (compressed, hashed names, cached forever), before anything that
     # reads the session or the user: a stylesheet costs no query (issue 11 item 1).
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # The catalogue's pages whole from the cache for anonymous visitors, before the session, the user and
+    # the template engine (catalog/middleware.py, issue 11 item 2).
+    "catalog.middleware.SharedPageCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -312,3 +312,134 @@ def _request_of(rf: Any, user: User) -> HttpRequest:
     request = rf.get("/")
     request.user = user
     return request  # type: ignore[no-any-return]
+
+
+# --- The catalogue whole from the cache for anonymous visitors (catalog/middleware.py) -------------
+
+
+def _kept(language: str, path: str) -> Any:
+    from django.core.cache import cache
+
+    return cache.get(f"catalog:response:{language}:{path}")
+
+
+def _mark_kept(language: str, path: str) -> None:
+    """Replace the kept page's body by a marker: an answer carrying it came from the cache, whole."""
+    from django.core.cache import cache
+
+    key = f"catalog:response:{language}:{path}"
+    version, until, status, headers, _body = cache.get(key)
+    cache.set(key, (version, until, status, headers, b"KEPT-PAGE"), 60)
+
+
+def test_an_anonymous_catalogue_page_is_served_whole_from_one_cache_read(
+    client: Any, open_session: AdmissionSession
+) -> None:
+    for url in (reverse("home"), reverse("session_detail", args=[open_session.pk])):
+        first = client.get(url)
+        client.get(url)  # the catalogue's version is set by the first render, the page kept by this one
+        with CaptureQueriesContext(connection) as ctx:
+            again = client.get(url)
+        # one cache round trip (the database cache of the tests: one read of its table), nothing else
+        assert again.status_code == 200 and tables([q["sql"] for q in ctx.captured_queries]) == [
+            "cursus_cache"
+        ]
+        assert again.content == client.get(url).content
+        page = again.content.decode()
+        # nothing per visitor in it: no CSRF token, no nonce, no cookie set; the policy sent along
+        assert "csrfmiddlewaretoken" not in page and "nonce=" not in page and not again.cookies
+        assert "nonce" not in again.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in again.headers["Content-Security-Policy"]
+        assert again.headers["X-Frame-Options"] == "DENY" and again.headers["Content-Language"] == "fr"
+        assert "MS BE+" in text_of(page) and first.content.decode().count("<main") == 1
+
+
+@pytest.mark.parametrize(
+    ("how", "served_whole"),
+    [
+        ("as is", True),
+        ("with a query string", False),
+        ("signed in", False),
+        ("with a pending message", False),
+        ("with the CSRF cookie", True),
+        ("head", False),
+    ],
+)
+def test_only_an_anonymous_plain_get_is_served_whole(
+    client: Any, open_session: AdmissionSession, candidate: User, how: str, served_whole: bool
+) -> None:
+    url = reverse("home")
+    client.get(url)
+    client.get(url)
+    _mark_kept("fr", url)
+    if how == "signed in":
+        client.login(email=candidate.email, password=PASSWORD)
+    elif how == "with a pending message":
+        client.cookies["messages"] = "anything"
+    elif how == "with the CSRF cookie":
+        client.cookies["csrftoken"] = "x" * 32
+    response = client.head(url) if how == "head" else client.get(url + ("?x=1" if "query" in how else ""))
+    assert response.status_code == 200
+    assert (response.content == b"KEPT-PAGE") is served_whole
+
+
+def test_the_whole_page_follows_the_catalogue_and_the_language(
+    client: Any, open_session: AdmissionSession
+) -> None:
+    url = reverse("home")
+    client.get(url)
+    client.get(url)
+    assert _kept("fr", url) is not None and _kept("en", url) is None
+    program = Program.objects.get(code="CSE")
+    program.title_fr, program.title_en = "Titre changé", "Changed title"
+    program.save()
+    assert "Titre changé" in client.get(url).content.decode()  # a new version: rendered again
+    client.cookies["django_language"] = "en"
+    client.get(url)
+    english = client.get(url)
+    assert "Changed title" in english.content.decode() and english.headers["Content-Language"] == "en"
+    assert _kept("en", url) is not None
+    client.cookies["django_language"] = "xx"  # unknown: French, as the language middleware decides
+    assert "Titre changé" in client.get(url).content.decode()
+
+
+def test_a_kept_page_is_rendered_again_once_its_time_has_come(
+    client: Any, open_session: AdmissionSession
+) -> None:
+    import time_machine
+
+    open_session.closes_on = dt.date.today() + dt.timedelta(days=2)
+    open_session.save()
+    url = reverse("home")
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
+        client.get(url)
+        client.get(url)
+        _mark_kept("fr", url)
+        assert client.get(url).content == b"KEPT-PAGE"
+        traveller.shift(dt.timedelta(days=4))  # the window has closed since
+        page = client.get(url).content.decode()
+    assert "Candidatures closes" in page
+
+
+def test_the_language_switch_asks_a_token_only_of_a_signed_in_person(
+    open_session: AdmissionSession, candidate: User
+) -> None:
+    from django.test import Client
+
+    anonymous = Client(enforce_csrf_checks=True)
+    response = anonymous.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert response.status_code == 302 and anonymous.cookies["django_language"].value == "en"
+    signed_in = Client(enforce_csrf_checks=True)
+    signed_in.login(email=candidate.email, password=PASSWORD)
+    assert signed_in.post(reverse("set_language"), {"language": "en", "next": "/"}).status_code == 403
+    candidate.refresh_from_db()
+    assert candidate.language == "fr"
+    page = signed_in.get(reverse("dashboard")).content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token is not None
+    response = signed_in.post(
+        reverse("set_language"), {"language": "en", "next": "/", "csrfmiddlewaretoken": token.group(1)}
+    )
+    assert response.status_code == 302
+    candidate.refresh_from_db()
+    assert candidate.language == "en"
