@@ -63,6 +63,8 @@ WORKERS = 2
 FEW_REQUESTS = 100
 FIGURES_BEGIN = "<!-- bench-load figures: begin (written by `make bench-load`) -->"
 FIGURES_END = "<!-- bench-load figures: end -->"
+# A Redis database of its own (emptied before and after the run), as CACHE_URL would name in production.
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/11"
 
 
 # ---- targets, results, the table (no server needed: tests/test_bench_load.py) ---------------------------
@@ -419,7 +421,34 @@ def run_wrk(port: int, path: str, *, connections: int, seconds: float, cookies: 
     return parse_wrk(done.stdout)
 
 
-def environment(tmp: Path, database_url: str, site_port: int) -> dict[str, str]:
+def cache_url(choice: str) -> str:
+    """CACHE_URL for the run: Redis when asked for (or, with 'auto', when it answers), else the database's."""
+    if choice == "db":
+        return "db://cursus_cache"
+    url = BENCH_REDIS_URL if choice == "auto" else choice
+    if not url.startswith("redis://"):
+        raise SystemExit(f"--cache is auto, db or a redis:// URL, not {choice!r}")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if choice == "auto":
+            return "db://cursus_cache"
+        raise SystemExit(f"--cache {url}: Redis does not answer ({exc})") from exc
+    return url
+
+
+def flush_redis(url: str) -> None:
+    if url.startswith("redis://"):
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+
+
+def environment(
+    tmp: Path, database_url: str, site_port: int, cache: str = "db://cursus_cache"
+) -> dict[str, str]:
     """`make serve`'s environment (manage.py serve_env and the Makefile): DEBUG off, made-up keys."""
     from cryptography.fernet import Fernet
 
@@ -434,6 +463,7 @@ def environment(tmp: Path, database_url: str, site_port: int) -> dict[str, str]:
         EMAIL_MODE="file",
         EMAIL_FILE_PATH=str(tmp / "mail"),
         DATABASE_URL=database_url,
+        CACHE_URL=cache,
         STATIC_ROOT=str(tmp / "static"),
         MEDIA_ROOT=str(tmp / "media"),
         DJANGO_SETTINGS_MODULE="bench.load_settings",
@@ -607,9 +637,17 @@ def main() -> int:
     parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
     )
+    parser.add_argument(
+        "--cache",
+        default="auto",
+        help="the shared cache (sessions and cache): 'auto' (the default) uses Redis at "
+        f"{BENCH_REDIS_URL} when it answers, as a production set-up with Redis does (README, Scaling out), "
+        "else the database cache; 'db' the database cache; or a redis:// URL (its database is emptied)",
+    )
     parser.add_argument("--write", action="store_true", help="keep the figures in bench/README.md")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    args.cache_url = cache_url(args.cache)
     if not 1 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
         parser.error("--duration is 1 to 60 s, --warmup 0 to 10 s (the whole run stays within minutes)")
     if shutil.which("wrk") is None:
@@ -623,11 +661,12 @@ def main() -> int:
         rows = run(args, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        flush_redis(args.cache_url)
 
     shares(rows, rows[0])
     table = format_table(rows)
     print(
-        f"\nCursus under load — gunicorn {WORKERS} workers on PostgreSQL, wrk {args.duration:.0f} s a page "
+        f"\nCursus under load — gunicorn {WORKERS} workers on PostgreSQL, cache {args.cache_url}, wrk {args.duration:.0f} s a page "
         f"(after {args.warmup:.0f} s of warm-up), {machine_description()}\n"
     )
     print(table)
@@ -650,7 +689,8 @@ def main() -> int:
             setup = (
                 f"{args.dossiers} dossiers at one sitting, PostgreSQL, gunicorn {WORKERS} workers (DEBUG off), "
                 f"wrk {args.duration:.0f} s a page after {args.warmup:.0f} s of warm-up, "
-                f"{args.connections} connections (jury screen {args.jury_connections})"
+                f"{args.connections} connections (jury screen {args.jury_connections}), "
+                f"cache {'Redis' if args.cache_url.startswith('redis') else 'in the database'}"
             )
             README.write_text(
                 replace_figures(
@@ -676,7 +716,8 @@ def run(args: Any, tmp: Path) -> list[Row]:
     with throwaway_postgres(args.postgres) as database_url:
         try:
             cursus_port, bare_port = free_ports(2)
-            env = environment(tmp, database_url, cursus_port)
+            env = environment(tmp, database_url, cursus_port, args.cache_url)
+            flush_redis(args.cache_url)
             os.environ.update(env)
             os.environ["TASKS_BACKEND"] = "immediate"  # this process only: emails of the set-up sent at once
             os.environ["LOG_LEVEL"] = "WARNING"  # this process only: not a line per task of the set-up
@@ -692,6 +733,8 @@ def run(args: Any, tmp: Path) -> list[Row]:
             started = time.perf_counter()
             seeded = seed(args.dossiers)
             sign_in(seeded)
+            with connections["default"].cursor() as cursor:  # the statistics autovacuum keeps in production
+                cursor.execute("ANALYZE")
             call_command("collectstatic", interactive=False, verbosity=0)
             connections.close_all()
             cache = str(settings.CACHES["default"]["BACKEND"]).rsplit(".", 1)[-1]
