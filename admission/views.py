@@ -1,5 +1,6 @@
 """Staff screens of the review and the juries. Every object goes through an access helper (404)."""
 
+from html import escape as html_escape
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
@@ -26,10 +28,11 @@ from admission.forms import (
 )
 from admission.models import Interview, Outcome
 from applications import selectors as app_selectors
-from applications.models import DossierStatus, Verdict
+from applications.models import Dossier, DossierStatus, Verdict
 from applications.rules import EligibilityPath
 from applications.views import document_response
 from audit.services import audit_history
+from cursus.context_processors import staff_nav
 from cursus.dbrouter import replica_reads
 from cursus.errors import DomainError
 from cursus.exports import Column, export_response, export_view, requested_format
@@ -68,24 +71,90 @@ def _refused(request: HttpRequest, exc: DomainError, pk: int) -> HttpResponse:
     return redirect("staff_dossier", pk=pk)
 
 
+def _list_page(
+    request: HttpRequest, qs: Any, programs: list[Any], sessions: list[Any]
+) -> tuple[Any, list[selectors.DossierRow]]:
+    """A page of a staff list and its rows, read here in one query: the page's rows carry the list's
+    count. A page asked for that has no row (past the end, an empty list) or a page number the paginator
+    corrects ("x", 0) is counted first, as `Paginator.get_page` does, then read."""
+    paginator = Paginator(qs, PER_PAGE)
+    asked = request.GET.get("page")
+    # A number the database could not take as an offset ("?page=99999999999999999999") is the
+    # paginator's to correct, as any other out of range.
+    number = 1 if asked is None else int(asked) if asked.isdigit() and 1 <= int(asked) <= 1_000_000 else 0
+    values = []
+    if number:
+        bottom = (number - 1) * PER_PAGE
+        values = list(selectors.list_values(qs, total=True)[bottom : bottom + PER_PAGE])
+    if values:
+        paginator.count = values[0]["total"]
+        page = paginator.page(number)
+    else:
+        page = paginator.get_page(asked)
+        if paginator.count and page.number != number:
+            bottom = (page.number - 1) * PER_PAGE
+            values = list(selectors.list_values(qs)[bottom : bottom + PER_PAGE])
+    rows = selectors.list_rows(values, programs=programs, sessions=sessions)
+    page.object_list = rows  # type: ignore[assignment]  # the page's rows, read once
+    return page, rows
+
+
+def _rows_html(rows: list[selectors.DossierRow]) -> SafeString:
+    """The ``<tr>`` of a staff list's table (templates/admission/_dossier_table.html), written here: the
+    template engine's lookups, translations and escaping per cell cost more than the rest of the page.
+    Every value is escaped as the template would."""
+    e = html_escape
+    international = f' <span class="badge">{e(_("international"))}</span>'
+    late = f' <span class="badge err">{e(_("late since the flag changed"))}</span>'
+    in_progress = f' <span class="small muted">BAC+5 {e(_("in progress"))}</span>'
+    opinions = {
+        None: "—",
+        True: f'<span class="badge ok">{e(_("favourable"))}</span>',
+        False: f'<span class="badge err">{e(_("unfavourable"))}</span>',
+    }
+    out = []
+    for d in rows:
+        sitting = (
+            "" if d.sitting_name is None else f'<br><span class="small muted">{e(d.sitting_name)}</span>'
+        )
+        out.append(
+            f'<tr id="row-{d.pk}">\n'
+            f'    <td><a href="{e(d.url)}">{e(d.name)}</a>{international if d.international else ""}'
+            f'{late if d.late else ""}<br><span class="small muted">n° {e(d.number)} · {e(d.email)}</span></td>\n'
+            f'    <td>MS {e(d.program_code)} <span class="small">{e(d.program_title)}</span>'
+            f'<br><span class="small muted">{e(d.session_name)}</span></td>\n'
+            f"    <td>{e(d.path)}{in_progress if d.bac5_in_progress else ''}</td>\n"
+            f'    <td><span class="badge">{e(d.status_label)}</span>{sitting}'
+            f'<br><span class="small muted">{e(d.fee_label)}</span></td>\n'
+            f"    <td>{opinions[d.opinion]}</td>\n"
+            f'    <td class="small">{e(d.submitted_at)}</td>\n'
+            "  </tr>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
+
+
 @login_required
 def office_queue(request: HttpRequest) -> HttpResponse:
     params = selectors.list_params(request.GET, status="submitted", sort="submitted")
-    page = Paginator(selectors.office_queue(request.user, **params), PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    counts = selectors.office_counts(request.user)
+    programs, sessions = selectors.list_programs(request.user), selectors.list_sessions(request.user)
+    qs = selectors.office_queue(request.user, **params, base=Dossier.objects.all())
+    page, rows = _list_page(request, qs, programs, sessions)
+    staff_nav(request).known(to_check=counts["to_check"])
     return render(
         request,
         "admission/office_queue.html",
         {
             "page": page,
+            "rows": rows,
+            "rows_html": _rows_html(rows),
             **params,
             "query": selectors.list_query(params),
             "statuses": DossierStatus.choices,
-            "sessions": selectors.list_sessions(request.user),
-            "programs": selectors.list_programs(request.user),
+            "sessions": sessions,
+            "programs": programs,
             "fee_states": app_selectors.FeeState.choices(),
-            "counts": selectors.office_counts(request.user),
+            "counts": counts,
             "LATE": selectors.LATE,
         },
     )
@@ -100,17 +169,21 @@ def director_list(request: HttpRequest) -> HttpResponse:
     params = selectors.list_params(request.GET, status=selectors.DIRECTOR_WAITING, sort="session")
     if params["program"] and params["program"] not in {str(p.pk) for p in programs}:
         raise Http404
-    qs = selectors.director_dossiers(request.user, **params)
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    qs = selectors.director_dossiers(request.user, **params, base=Dossier.objects.all(), programs=programs)
+    sessions = selectors.list_sessions(request.user)
+    page, rows = _list_page(request, qs, programs, sessions)
+    staff_nav(request).known(director=(len(programs), sum(p.waiting for p in programs)))  # type: ignore[attr-defined]
     return render(
         request,
         "admission/director_list.html",
         {
             "page": page,
+            "rows": rows,
+            "rows_html": _rows_html(rows),
             **params,
             "query": selectors.list_query(params),
             "programs": programs,
-            "sessions": selectors.list_sessions(request.user),
+            "sessions": sessions,
             "fee_states": app_selectors.FeeState.choices(),
             "statuses": [c for c in DossierStatus.choices if c[0] in selectors.DIRECTOR_STATUSES],
             "WAITING": selectors.DIRECTOR_WAITING,
@@ -423,8 +496,11 @@ def sittings(request: HttpRequest) -> HttpResponse:
 @login_required
 def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sitting = selectors.get_sitting_for_user(request.user, pk)
-    groups = selectors.jury_screen(sitting)
     is_member = selectors.sits_on(request.user, sitting)
+    # Rows made ready to print in Python (issue 11 item 2); ?edit= opens one row's form without JavaScript.
+    groups = selectors.jury_screen_groups(
+        sitting, may_decide=is_member and not sitting.is_closed, edit=request.GET.get("edit", "")
+    )
     return render(
         request,
         "admission/sitting.html",
@@ -506,10 +582,10 @@ def _decision_row(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpRe
     """The row with its decision form open, for htmx."""
     if sitting.is_closed:
         raise Http404  # decisions are final: no form
-    dossier = selectors.jury_screen_dossier(sitting, dossier_pk)
-    if dossier is None:
+    found = selectors.jury_screen_row(sitting, dossier_pk)
+    if found is None:
         return _decision_gone(request, sitting, dossier_pk)
-    ctx = {"d": dossier, "sitting": sitting, "is_member": True, "outcomes": Outcome.choices, "editing": True}
+    ctx = {"r": found[1], "outcomes": Outcome.choices, "editing": True}
     return render(request, "admission/_sitting_row.html", ctx)
 
 
@@ -519,12 +595,10 @@ def _decision_fragment(
     found = selectors.jury_screen_row(sitting, dossier_pk)
     if found is None:
         return _decision_gone(request, sitting, dossier_pk)
-    group, dossier = found
+    group, row = found
     ctx = {
-        "d": dossier,
+        "r": row,
         "g": group,
-        "sitting": sitting,
-        "is_member": True,
         "outcomes": Outcome.choices,
         "row_error": error,
         "f": posted,  # a refused decision's form shows what was sent

@@ -126,18 +126,9 @@ class DocumentSlot:
         return self.current is not None and (not self.needs_translation or self.translation is not None)
 
 
-def document_types_by_session(session_ids: set[int]) -> dict[int, list[DocumentType]]:
-    """The document types of several sessions in two queries, for a page showing several dossiers (the
-    candidate's dashboard), in the order `document_slots` reads them."""
-    out: dict[int, list[DocumentType]] = {pk: [] for pk in session_ids}
-    for t in DocumentType.objects.filter(session_id__in=session_ids).prefetch_related("programs"):
-        out[t.session_id].append(t)
-    return out
-
-
 def document_slots(dossier: Dossier, types: list[DocumentType] | None = None) -> list[DocumentSlot]:
     """Each document type of the session with its current file, translation and history. ``types``: the
-    session's document types when already read (`document_types_by_session`); the files are read from
+    session's document types when already read (the dashboard's, from the catalogue cache); the files are read from
     ``dossier.files`` as prefetched, if they were."""
     if types is None:
         types = list(

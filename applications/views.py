@@ -1,6 +1,7 @@
 """Candidate screens: dashboard, dossier sections, documents, fee, submission."""
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -8,6 +9,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F, QuerySet, prefetch_related_objects
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import floatformat
@@ -16,15 +18,19 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from admission.models import Decision, JurySitting
 from admission.selectors import decision_or_none
+from admission.services import items_to_fix
 from applications import rules, selectors, services
 from applications.forms import SECTION_FORMS, SECTION_TITLES, FeeDeclarationForm, UploadForm
-from applications.models import Dossier
+from applications.models import Dossier, DossierStatus
 from applications.progress import next_step, progress_steps
+from catalog import cache as catalog_cache
 from catalog import rules as deadlines
 from catalog.models import Offering
-from catalog.selectors import offerings_open_now
 from cursus.errors import DomainError
+from registration import selectors as selectors_registration
+from registration.models import Offer, Registration, WaitlistEntry
 from registration.services.enrolment import candidate_state
 
 
@@ -68,6 +74,8 @@ def _dossier_context(dossier: Dossier, types: list[Any] | None = None) -> dict[s
         "payment": selectors.fee_status(dossier),
         "channels": rules.payment_channels(international=bool(international)),
         "sections": SECTION_TITLES,
+        # What the office returned the dossier for, from the slots at hand (no second read of them).
+        "to_fix": items_to_fix(slots) if dossier.status == DossierStatus.INCOMPLETE else [],
     }
 
 
@@ -87,25 +95,70 @@ def _with_enrolment(ctx: dict[str, Any], dossier: Dossier) -> dict[str, Any]:
     return ctx
 
 
+# A dossier's parts that most dossiers do not have yet (the decision, the offer, the registration, the
+# waiting-list entry): the dashboard's query asks only their ids, and reads those present afterwards, one
+# query per kind that some dossier has, with what the dashboard reads of them.
+_DOSSIER_PARTS: dict[str, Callable[[], QuerySet[Any]]] = {
+    "decision": lambda: Decision.objects.select_related("sitting"),
+    "offer": lambda: Offer.objects.all(),
+    "registration": lambda: Registration.objects.select_related("student").prefetch_related(
+        "instalments__due"
+    ),
+    "waitlist_entry": lambda: WaitlistEntry.objects.all(),
+}
+
+
+def _dashboard_dossiers(candidate_id: int) -> list[Dossier]:
+    """The candidate's dossiers as the dashboard reads them, with their jury sitting and their parts
+    (`_DOSSIER_PARTS`) in place, in a number of queries that does not grow with the dossiers. Narrow
+    joins: PostgreSQL plans a wide select of many joined relations for longer than it takes to run it."""
+    dossiers = list(
+        Dossier.objects.filter(candidate_id=candidate_id)
+        .annotate(**{f"{n}_pk": F(f"{n}__id") for n in _DOSSIER_PARTS})
+        .prefetch_related("fee_payments", "interviews", "files")
+    )
+    for name, queryset in _DOSSIER_PARTS.items():
+        field = Dossier._meta.get_field(name)
+        ids = [getattr(d, f"{name}_pk") for d in dossiers if getattr(d, f"{name}_pk") is not None]
+        found = {o.dossier_id: o for o in queryset().filter(pk__in=ids)} if ids else {}
+        for d in dossiers:
+            part = found.get(d.pk)
+            if part is None:
+                field.set_cached_value(d, None)  # type: ignore[union-attr]
+            else:
+                setattr(d, name, part)
+    # The jury sitting (once assigned), the decision's if it is the same.
+    sitting_ids = {d.sitting_id for d in dossiers if d.sitting_id is not None}
+    sittings = {s.pk: s for s in JurySitting.objects.filter(pk__in=sitting_ids)} if sitting_ids else {}
+    for d in dossiers:
+        d.sitting = sittings.get(d.sitting_id) if d.sitting_id is not None else None
+    return dossiers
+
+
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    dossiers = list(
-        Dossier.objects.filter(candidate_id=request.user.pk)
-        .select_related(
-            "offering__session__cvec", "offering__session__institution", "offering__program__campus"
-        )
-        .select_related("sitting", "decision__sitting")
-        # Registration (issue 8): the offer, the registration and its student, the waiting list.
-        .select_related("offer__offering", "registration__student", "waitlist_entry__offering")
-        .prefetch_related(
-            "fee_payments", "interviews", "registration__instalments__due", "registration_files", "files"
-        )
-    )
-    # The document types of their sessions read once, not once per dossier (issue 11 item 2).
-    types = selectors.document_types_by_session({d.offering.session_id for d in dossiers})
-    items = [_with_enrolment(_dossier_context(d, types[d.offering.session_id]), d) for d in dossiers]
+    # The dossiers with their own parts; the catalogue's part (offering, session, institution, CVEC,
+    # program, campus, document types, the offerings open now) from the catalogue cache in one round
+    # trip (catalog/cache.py), not joined here.
+    dossiers = _dashboard_dossiers(request.user.pk)  # type: ignore[arg-type]
+    bundles, open_now = catalog_cache.dashboard_catalogue(d.offering_id for d in dossiers)
+    for d in dossiers:
+        d.offering = bundles[d.offering_id]["offering"]
+        # The offer's and the waiting list's offering: the dossier's, read from the same objects.
+        for part in (
+            selectors_registration.offer_or_none(d),
+            selectors_registration.waitlist_entry_or_none(d),
+        ):
+            if part is not None and part.offering_id in bundles:
+                part.offering = bundles[part.offering_id]["offering"]
+    # A dossier's registration files only matter under a conditional offer (candidate_state).
+    conditional = [
+        d for d in dossiers if getattr(selectors_registration.offer_or_none(d), "conditional", False)
+    ]
+    prefetch_related_objects(conditional, "registration_files")
+    items = [_with_enrolment(_dossier_context(d, bundles[d.offering_id]["types"]), d) for d in dossiers]
     taken = {d.offering_id for d in dossiers}
-    available = [o for o in offerings_open_now() if o.pk not in taken]
+    available = [o for o in open_now if o["pk"] not in taken]
     return render(request, "applications/dashboard.html", {"items": items, "available": available})
 
 

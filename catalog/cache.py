@@ -11,7 +11,6 @@ the badge and the page's default session): each entry says until when it holds.
 """
 
 import datetime as dt
-import functools
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -88,8 +87,8 @@ def timeout_until(until: dt.datetime, now: dt.datetime) -> int:
 OPEN_OFFERINGS_KEY = "catalog:open-offerings"
 
 
-def _session_key(pk: int) -> str:
-    return f"catalog:session:{pk}"
+def _offering_key(pk: int) -> str:
+    return f"catalog:offering:{pk}"
 
 
 def _open_offerings() -> list[dict[str, Any]]:
@@ -111,25 +110,29 @@ def _open_offerings() -> list[dict[str, Any]]:
     ]
 
 
-def _session_bundle(pk: int) -> dict[str, Any]:
-    """A session with its institution and CVEC rate, its offerings with their program and campus (each
-    offering's ``session`` the same object), and its document types with their programs, in the order
-    `applications.selectors.document_slots` reads them."""
-    session = AdmissionSession.objects.select_related("institution", "cvec").get(pk=pk)
-    offerings = {}
-    for o in Offering.objects.filter(session_id=pk).select_related("program__campus"):
-        o.session = session
-        offerings[o.pk] = o
-    types = list(DocumentType.objects.filter(session_id=pk).prefetch_related("programs"))
-    return {"session": session, "offerings": offerings, "types": types}
+def _offering_bundles(pks: list[int]) -> dict[int, dict[str, Any]]:
+    """Each offering of ``pks`` with its session (its institution and CVEC rate) and its program (its
+    campus), and the document types of its session with their programs, in the order
+    `applications.selectors.document_slots` reads them: three queries, however many offerings."""
+    offerings = list(
+        Offering.objects.filter(pk__in=pks).select_related(
+            "session__institution", "session__cvec", "program__campus"
+        )
+    )
+    types: dict[int, list[DocumentType]] = {o.session_id: [] for o in offerings}
+    for t in DocumentType.objects.filter(session_id__in=types).prefetch_related("programs"):
+        types[t.session_id].append(t)
+    return {o.pk: {"offering": o, "types": types[o.session_id]} for o in offerings}
 
 
-def dashboard_catalogue(session_ids: Iterable[int]) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
-    """The sessions ``session_ids`` (`_session_bundle`, by id) and the offerings open now (as
+def dashboard_catalogue(
+    offering_ids: Iterable[int],
+) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    """The offerings ``offering_ids`` (`_offering_bundle`, by id) and the offerings open now (as
     `_open_offerings` says, those whose window is open at this instant), in one cache round trip when
-    they are there. The objects are shared: read them, never change them."""
-    ids = sorted(set(session_ids))
-    keys = [VERSION_KEY, OPEN_OFFERINGS_KEY, *(_session_key(pk) for pk in ids)]
+    they are there. Each request reads its own copies (the cache keeps them pickled)."""
+    ids = sorted(set(offering_ids))
+    keys = [VERSION_KEY, OPEN_OFFERINGS_KEY, *(_offering_key(pk) for pk in ids)]
     found = cache.get_many(keys)
     version = found.get(VERSION_KEY)
     if version is None:
@@ -137,16 +140,21 @@ def dashboard_catalogue(session_ids: Iterable[int]) -> tuple[dict[int, dict[str,
         version = cache.get(VERSION_KEY)
     missing: dict[str, Any] = {}
 
-    def entry(key: str, build: Callable[[], Any]) -> Any:
+    def current(key: str) -> Any:
         stored = found.get(key)
-        if stored is not None and stored[0] == version:
-            return stored[1]
-        value = build()
-        missing[key] = (version, value)
-        return value
+        return stored[1] if stored is not None and stored[0] == version else None
 
-    bundles = {pk: entry(_session_key(pk), functools.partial(_session_bundle, pk)) for pk in ids}
-    offerings = entry(OPEN_OFFERINGS_KEY, _open_offerings)
+    bundles = {pk: current(_offering_key(pk)) for pk in ids}
+    absent = [pk for pk, bundle in bundles.items() if bundle is None]
+    if absent:
+        built = _offering_bundles(absent)
+        for pk in absent:
+            bundles[pk] = built[pk]
+            missing[_offering_key(pk)] = (version, built[pk])
+    offerings = current(OPEN_OFFERINGS_KEY)
+    if offerings is None:
+        offerings = _open_offerings()
+        missing[OPEN_OFFERINGS_KEY] = (version, offerings)
     if missing:
         cache.set_many(missing, TIMEOUT_SECONDS)
     now = timezone.now()

@@ -56,13 +56,27 @@ class StaffNav:
         return director_work(self.user)
 
     @cached_property
+    def _to_check(self) -> int:
+        from admission.selectors import dossiers_to_check
+
+        return dossiers_to_check(self.user)
+
+    def known(self, *, to_check: int | None = None, director: tuple[int, int] | None = None) -> None:
+        """Counts a page has read for itself, in the same scope (the office's list, the director's): the
+        navigation shows them instead of asking again."""
+        if to_check is not None:
+            self.__dict__["_to_check"] = to_check
+        if director is not None:
+            self.__dict__["_director"] = director
+
+    @cached_property
     def items(self) -> list[NavItem]:
         from admission import selectors as adm
         from applications.selectors import fees_to_confirm
 
         roles, items = self.roles, []
         if ADMISSIONS_OFFICE in roles:
-            n = adm.dossiers_to_check(self.user)
+            n = self._to_check
             text = ngettext("%(n)d dossier to check", "%(n)d dossiers to check", n) % {"n": n}
             items.append(NavItem("office_queue", _("Dossiers"), n, text))
         # A director of no program has no list to open (it would answer 404).

@@ -511,3 +511,14 @@ def test_issue7_5_an_empty_search_in_one_status_offers_every_status(
     assert 'id="search-everywhere"' in page and "status=all" in page
     page = client.get(reverse("office_queue"), {"q": "zzz-nobody", "status": "all"}).content.decode()
     assert 'id="search-everywhere"' not in page
+
+
+@pytest.mark.parametrize("page", ["x", "0", "-1", "99999999999999999999999", "2"])
+def test_issue7_5_a_page_number_out_of_range_shows_a_page_not_an_error(demo: None, page: str) -> None:
+    """The lists read a page and its count in one query; a number the paginator corrects (or that no
+    database could take as an offset) is corrected as the paginator does: the last page, or the first."""
+    for email, name in (("office@cursus.demo", "office_queue"), ("director@cursus.demo", "director_list")):
+        client, _location = sign_in(email)
+        response = client.get(reverse(name) + f"?status=all&page={page}")
+        assert response.status_code == 200, (email, page)
+        assert 'id="row-' in response.content.decode(), (email, page)

@@ -5,7 +5,6 @@ from typing import Any
 from django import template
 
 from admission.services import ToFix, items_to_fix, to_fix_text
-from applications.selectors import document_slots
 
 register = template.Library()
 
@@ -14,12 +13,6 @@ register = template.Library()
 def to_fix(slots: Any) -> list[ToFix]:
     """``{% with items=slots|to_fix %}``: the refused or absent documents of a dossier's slots."""
     return items_to_fix(list(slots or []))
-
-
-@register.filter
-def dossier_to_fix(dossier: Any) -> list[ToFix]:
-    """The same for a dossier whose slots are not at hand (the dashboard lists several)."""
-    return items_to_fix(document_slots(dossier))
 
 
 @register.filter
