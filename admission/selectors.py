@@ -25,7 +25,6 @@ from admission.models import (
     SittingStatus,
 )
 from applications.models import Dossier, DossierStatus
-from applications.rules import is_international
 from applications.selectors import dossier_search, filter_fee_state, never_submitted
 from catalog.models import AdmissionSession, Offering, Program
 from registration.selectors import held_expression
@@ -529,10 +528,8 @@ def jury_rows(
     rows = []
     for d in found:
         key = str(d["pk"])
-        if d["international_override"] is not None:
-            international = d["international_override"]
-        else:
-            international = is_international([n for n in (d["nationality"], d["second_nationality"]) if n])
+        facts: Any = _DossierFacts(d)  # the model's own rule (I2), as the staff lists read it
+        international = facts.is_international
         candidate = (
             f'<a href="{dossier_url.replace(placeholder, key)}">'
             f"{html_escape(d['last_name'])} {html_escape(d['first_names'])}</a>"
