@@ -84,6 +84,10 @@ def main() -> None:
     sitting.members.add(jury)
     offerings = list(Offering.objects.filter(session=session))
     Offering.objects.filter(session=session).update(capacity=args.dossiers)
+    # update() sends no signal: the catalogue's cached offerings are told here (catalog/cache.py).
+    from catalog.cache import bump_version
+
+    bump_version()
     users = User.objects.bulk_create([User(email=f"c{i}@bench") for i in range(args.dossiers)])
     dossiers = Dossier.objects.bulk_create(
         [

@@ -37,7 +37,11 @@ from tests.conftest import PASSWORD, make_user, offering
 
 SECRET = "s3cr3t-shared-with-flywire"
 URL = "/paiements/flywire/notifications/"
-TODAY = timezone.localdate()
+
+
+def today() -> dt.date:
+    """Paris's date when asked: read after the notifications, so a run across midnight stays right."""
+    return timezone.localdate()
 
 
 @pytest.fixture(autouse=True)
@@ -414,9 +418,9 @@ def test_R2_10_I14_one_payout_reconciles_two_payments(
 ) -> None:
     a, b = two_delivered(client, open_session, django_capture_on_commit_callbacks)
     lines_before = LedgerLine.objects.count()
-    remittance = "FLYWIRE PAYOUT " + ("FWU200000001 FWU200000002" if quoted else TODAY.strftime("%Y%m%d"))
+    remittance = "FLYWIRE PAYOUT " + ("FWU200000001 FWU200000002" if quoted else today().strftime("%Y%m%d"))
     entry = writers.StatementEntry(
-        booked_on=TODAY, amount=Decimal("120.00"), remittance=remittance, payer="FLYWIRE"
+        booked_on=today(), amount=Decimal("120.00"), remittance=remittance, payer="FLYWIRE"
     )
     write = writers.cfonb120 if fmt == "cfonb120" else writers.camt053
     imp = run_import(open_session, write([entry]), name="payout")
@@ -438,7 +442,7 @@ def test_R2_10_payout_that_does_not_add_up_waits_in_triage_with_what_was_expecte
     a, _b = two_delivered(client, open_session, django_capture_on_commit_callbacks)
     lines_before = LedgerLine.objects.count()
     # The remittance quotes a's reference too: it is still not matched as a transfer (counted once).
-    entry = (TODAY, Decimal("119.00"), f"FLYWIRE PAYOUT {a.reference}", "FLYWIRE")
+    entry = (today(), Decimal("119.00"), f"FLYWIRE PAYOUT {a.reference}", "FLYWIRE")
     imp = run_import(open_session, writers.camt053([entry]), name="short payout")
     line = BankLine.objects.get(statement=imp)
     assert line.state == LineState.UNMATCHED and line.due_id is None
@@ -459,7 +463,7 @@ def test_R2_10_payout_quoting_ids_over_two_cfonb_lines_takes_only_those(
     for status in ("guaranteed", "delivered"):
         notify(client, body("FWU200000003", status, ref=c.reference), django_capture_on_commit_callbacks)
     prefix = ("FLYWIRE PAYOUT DISBURSEMENT " * 3)[:64]  # the bank cuts an id over two LIB records
-    entry = (TODAY, Decimal("120.00"), f"{prefix}FWU200000001 FWU200000002", "FLYWIRE")
+    entry = (today(), Decimal("120.00"), f"{prefix}FWU200000001 FWU200000002", "FLYWIRE")
     imp = run_import(open_session, writers.cfonb120([entry]), name="cut")
     line = BankLine.objects.get(statement=imp)
     assert line.state == LineState.MATCHED
@@ -472,7 +476,7 @@ def test_R2_10_payout_counts_only_payments_delivered_by_its_booking_date(
     client: Any, open_session: AdmissionSession, django_capture_on_commit_callbacks: Any
 ) -> None:
     two_delivered(client, open_session, django_capture_on_commit_callbacks)
-    entry = (TODAY - dt.timedelta(days=1), Decimal("120.00"), "FLYWIRE PAYOUT", "FLYWIRE")
+    entry = (today() - dt.timedelta(days=1), Decimal("120.00"), "FLYWIRE PAYOUT", "FLYWIRE")
     line = BankLine.objects.get(statement=run_import(open_session, writers.camt053([entry]), name="early"))
     assert line.state == LineState.UNMATCHED
     assert "0.00" in line.comment and not FlywirePayment.objects.filter(payout_bank_line=line).exists()
@@ -480,7 +484,7 @@ def test_R2_10_payout_counts_only_payments_delivered_by_its_booking_date(
 
 @pytest.mark.django_db
 def test_a_transfer_not_from_flywire_is_matched_as_before(open_session: AdmissionSession, fee: Due) -> None:
-    entry = (TODAY, Decimal("60.00"), f"FRAIS {fee.reference}", "M NGOZI OKAFOR")
+    entry = (today(), Decimal("60.00"), f"FRAIS {fee.reference}", "M NGOZI OKAFOR")
     line = BankLine.objects.get(statement=run_import(open_session, writers.camt053([entry]), name="t"))
     assert (line.state, line.due_id) == (LineState.MATCHED, fee.pk)
 
