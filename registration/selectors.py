@@ -120,21 +120,38 @@ def registration_dossiers_visible_to(user: Any) -> QuerySet[Dossier]:
     """Dossiers past the decision that a staff member may see on the registration screens: the
     office and finance those of their institution (finance collects the tuition and approves visa
     refusals, I11), a program director those of their own programs. Nobody else."""
+    return registration_dossiers_in_scope(**registration_scope(user))
+
+
+def registration_scope(user: Any) -> dict[str, Any]:
+    """What decides the dossiers a person sees (``registration_dossiers_in_scope``'s arguments)."""
     from accounts.roles import ADMISSIONS_OFFICE, FINANCE, PROGRAM_DIRECTOR
 
+    if not getattr(user, "is_authenticated", False):
+        return {"whole": False, "institution_id": None, "director_id": None}
+    return {
+        "whole": user.has_perm(ADMISSIONS_OFFICE) or user.has_perm(FINANCE),
+        "institution_id": getattr(user, "institution_id", None) or None,
+        "director_id": user.pk if user.has_perm(PROGRAM_DIRECTOR) else None,
+    }
+
+
+def registration_dossiers_in_scope(
+    *, whole: bool, institution_id: int | None, director_id: int | None
+) -> QuerySet[Dossier]:
+    """The office and finance (``whole``) see every dossier past the decision, of their institution
+    when they have one; a director (``director_id``) those of their programs."""
     qs = Dossier.objects.filter(decision__isnull=False).select_related(
         "offering__program", "offering__session", "candidate"
     )
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
     scope = Q()
-    if user.has_perm(ADMISSIONS_OFFICE) or user.has_perm(FINANCE):
-        whole = Q(pk__isnull=False)
-        if getattr(user, "institution_id", None):
-            whole &= Q(offering__session__institution_id=user.institution_id)
-        scope |= whole
-    if user.has_perm(PROGRAM_DIRECTOR):
-        scope |= Q(offering__program__directors=user)
+    if whole:
+        everything = Q(pk__isnull=False)
+        if institution_id:
+            everything &= Q(offering__session__institution_id=institution_id)
+        scope |= everything
+    if director_id is not None:
+        scope |= Q(offering__program__directors=director_id)
     if not scope:
         return qs.none()
     return qs.filter(pk__in=Dossier.objects.filter(scope).values("pk"))

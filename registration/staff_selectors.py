@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import router
 from django.db.models import (
     Case,
     Count,
@@ -32,6 +33,7 @@ from applications.models import Dossier
 from applications.rules import Financing
 from applications.selectors import dossier_search
 from catalog.models import AdmissionSession, Offering, Program
+from cursus.compiled import run_compiled
 from registration import rules
 from registration.models import (
     FileKind,
@@ -44,7 +46,12 @@ from registration.models import (
     WaitlistEntry,
     WaitlistStatus,
 )
-from registration.selectors import held_expression, registration_dossiers_visible_to
+from registration.selectors import (
+    held_expression,
+    registration_dossiers_in_scope,
+    registration_dossiers_visible_to,
+    registration_scope,
+)
 
 # The states a registration list filters on: the offer's, and the waiting list.
 WAITING = "waiting"
@@ -327,23 +334,43 @@ class RegistrationWork:
 
 
 def registration_work(user: Any, *, now: dt.datetime | None = None) -> RegistrationWork:
-    """What waits on the registration screens, in one query for every role the person has."""
+    """What waits on the registration screens, in one query for every role the person has.
+
+    The navigation asks it on every staff page: its SQL is built once per process and shape of scope
+    (``cursus.compiled``), the scope's values and the instant passed each time."""
+    scope = registration_scope(user)
+    if not scope["whole"] and scope["director_id"] is None:
+        return RegistrationWork()
     now = now or timezone.now()
-    found = registration_dossiers_visible_to(user).aggregate(
-        ending_soon=Count(
-            "pk",
-            filter=Q(
-                offer__status=OfferStatus.OPEN,
-                offer__ends_at__gte=now,
-                offer__ends_at__lt=now + dt.timedelta(days=ENDING_SOON_DAYS),
+    values: dict[str, Any] = {"now": now, "soon": now + dt.timedelta(days=ENDING_SOON_DAYS)}
+    if scope["institution_id"] is not None:
+        values["institution_id"] = scope["institution_id"]
+    if scope["director_id"] is not None:
+        values["director_id"] = scope["director_id"]
+
+    def build(v: Mapping[str, Any]) -> Any:
+        visible = registration_dossiers_in_scope(
+            whole=scope["whole"], institution_id=v.get("institution_id"), director_id=v.get("director_id")
+        )
+        return lambda: visible.aggregate(
+            ending_soon=Count(
+                "pk",
+                filter=Q(
+                    offer__status=OfferStatus.OPEN, offer__ends_at__gte=v["now"], offer__ends_at__lt=v["soon"]
+                ),
             ),
-        ),
-        proofs=Count("pk", filter=Q(_pending_proof(), offer__conditional=True)),
-        # A declined or released place closes a reported refusal (nothing left to decide).
-        visas=Count(
-            "pk",
-            filter=Q(visa__status=VisaStatus.REPORTED)
-            & ~Q(offer__status__in=[OfferStatus.DECLINED, OfferStatus.RELEASED]),
-        ),
-    )
-    return RegistrationWork(**found)
+            proofs=Count("pk", filter=Q(_pending_proof(), offer__conditional=True)),
+            # A declined or released place closes a reported refusal (nothing left to decide).
+            visas=Count(
+                "pk",
+                filter=Q(visa__status=VisaStatus.REPORTED)
+                & ~Q(offer__status__in=[OfferStatus.DECLINED, OfferStatus.RELEASED]),
+            ),
+        )
+
+    shape = ("registration_work", scope["whole"], tuple(sorted(values)))
+    return run_compiled(shape, build, values, using=router.db_for_read(Dossier), convert=_work)
+
+
+def _work(found: dict[str, Any]) -> RegistrationWork:
+    return RegistrationWork(**{k: int(v or 0) for k, v in found.items()})
