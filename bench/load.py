@@ -319,10 +319,12 @@ def throwaway_postgres(base_url: str) -> Iterator[str]:
 class Server:
     """One gunicorn (deploy/gunicorn.conf.py) in its own process group, its log in a file."""
 
-    def __init__(self, name: str, app: str, port: int, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, name: str, app: str, port: int, env: dict[str, str], log: Path, workers: int = WORKERS
+    ) -> None:
         self.name, self.port, self.log = name, port, log
         gunicorn = Path(sys.executable).parent / "gunicorn"
-        env = {**env, "PORT": str(port), "BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(WORKERS)}
+        env = {**env, "PORT": str(port), "BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": str(workers)}
         with log.open("wb") as out:
             self.proc = subprocess.Popen(  # noqa: S603 — our own gunicorn, fixed arguments
                 [str(gunicorn), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), app],
@@ -635,6 +637,13 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=20)
     parser.add_argument("--jury-connections", type=int, default=4)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"gunicorn workers of each server (default {WORKERS}, as issue 11 measured; `make serve` runs "
+        "2 per core + 1)",
+    )
+    parser.add_argument(
         "--postgres", default=os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
     )
     parser.add_argument(
@@ -650,6 +659,8 @@ def main() -> int:
     args.cache_url = cache_url(args.cache)
     if not 1 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
         parser.error("--duration is 1 to 60 s, --warmup 0 to 10 s (the whole run stays within minutes)")
+    if not 1 <= args.workers <= 32:
+        parser.error("--workers is 1 to 32")
     if shutil.which("wrk") is None:
         print("bench-load needs wrk: apt-get install wrk (`make bench-load` installs it as root).")
         return 1
@@ -666,7 +677,7 @@ def main() -> int:
     shares(rows, rows[0])
     table = format_table(rows)
     print(
-        f"\nCursus under load — gunicorn {WORKERS} workers on PostgreSQL, cache {args.cache_url}, wrk {args.duration:.0f} s a page "
+        f"\nCursus under load — gunicorn {args.workers} workers on PostgreSQL, cache {args.cache_url}, wrk {args.duration:.0f} s a page "
         f"(after {args.warmup:.0f} s of warm-up), {machine_description()}\n"
     )
     print(table)
@@ -687,7 +698,7 @@ def main() -> int:
             print("bench/README.md not updated: the run had errors.")
         else:
             setup = (
-                f"{args.dossiers} dossiers at one sitting, PostgreSQL, gunicorn {WORKERS} workers (DEBUG off), "
+                f"{args.dossiers} dossiers at one sitting, PostgreSQL, gunicorn {args.workers} workers (DEBUG off), "
                 f"wrk {args.duration:.0f} s a page after {args.warmup:.0f} s of warm-up, "
                 f"{args.connections} connections (jury screen {args.jury_connections}), "
                 f"cache {'Redis' if args.cache_url.startswith('redis') else 'in the database'}"
@@ -743,10 +754,19 @@ def run(args: Any, tmp: Path) -> list[Row]:
                 f"Set up in {time.perf_counter() - started:.0f} s: {args.dossiers} dossiers at one sitting, "
                 f"PostgreSQL; cache {cache}, DB_CONN_MAX_AGE={conn_age}."
             )
-            servers.append(Server("cursus", "cursus.wsgi", cursus_port, env, tmp / "gunicorn-cursus.log"))
+            servers.append(
+                Server("cursus", "cursus.wsgi", cursus_port, env, tmp / "gunicorn-cursus.log", args.workers)
+            )
             bare_env = {k: v for k, v in env.items() if k != "DJANGO_SETTINGS_MODULE"}
             servers.append(
-                Server("bare", "bench.bare:application", bare_port, bare_env, tmp / "gunicorn-bare.log")
+                Server(
+                    "bare",
+                    "bench.bare:application",
+                    bare_port,
+                    bare_env,
+                    tmp / "gunicorn-bare.log",
+                    args.workers,
+                )
             )
             servers[0].wait_ready("/sante/")
             servers[1].wait_ready("/")
@@ -798,11 +818,11 @@ def measure(
         try:
             if args.warmup:
                 run_wrk(port, page.path, connections=connections, seconds=args.warmup, cookies=cookies)
-                drain(port, IDLE_PATHS[page.server], WORKERS)
+                drain(port, IDLE_PATHS[page.server], args.workers)
             row.result = run_wrk(
                 port, page.path, connections=connections, seconds=args.duration, cookies=cookies
             )
-            drain(port, IDLE_PATHS[page.server], WORKERS)
+            drain(port, IDLE_PATHS[page.server], args.workers)
         except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
             row.error = str(exc)
             continue
