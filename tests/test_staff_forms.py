@@ -39,7 +39,11 @@ class StaffForm:
     htmx: bool = False
 
 
-TOMORROW = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+def tomorrow() -> str:
+    """Paris's tomorrow when the form is sent (a run that crosses midnight moves it)."""
+    return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+
 FORMS = [
     StaffForm(
         "document_verdict",
@@ -62,7 +66,7 @@ FORMS = [
         "director_be",
         lambda s: {"pk": s.dossier.pk},
         lambda s: {
-            "day": TOMORROW,
+            "day": tomorrow(),
             "time": "10:00",
             "minutes": "30",
             "mode": "video",
