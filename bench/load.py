@@ -599,6 +599,7 @@ def pages(seeded: Seeded, empty_path: str) -> list[Page]:
     return [
         Page("bare Django view", "/", "bare", None, "^bare Django view$", Target("reference (100 %)")),
         Page("empty page (candidate)", empty_path, "cursus", "candidate", 'id="bench-empty"', Target("none: shared cost")),
+        Page("empty page (office)", empty_path, "cursus", "office", 'id="bench-empty"', Target("none: a staff page's")),
         Page("catalogue (anonymous, fr)", "/", "cursus", None, '<html lang="fr"', Target("≥ 30 % of bare", min_share=30)),
         Page("candidate dashboard (3)", "/espace/", "cursus", "candidate", r'href="/dossiers/\d+/"', share10),
         Page("office queue (all)", "/gestion/dossiers/?status=all", "cursus", "office", r"Nom\d+", share10),

@@ -20,6 +20,11 @@ PASSWORD = "Rush-avant-minuit-2026"  # noqa: S105 - the bench's throwaway accoun
 _CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 _SLOT = re.compile(r'name="document_type" value="(\d+)"><input type="hidden" name="role" value="original">')
 _DOSSIER = re.compile(r"^/dossiers/(\d+)/")
+# gunicorn closes a keep-alive connection idle for 2 s (its `keepalive`). A request sent on such a
+# connection just as the server closes it fails before any answer; a browser then sends it again on a new
+# connection. This client never sends a request twice: a connection idle for longer than this is not
+# reused (a new one is opened, as cheap as that on the loopback).
+IDLE_REUSE_S = 1.0
 
 
 def pdf_of_size(title: str, size: int) -> bytes:
@@ -113,6 +118,7 @@ class Browser:
         self.outcome = outcome
         self.pace = random.Random(outcome.index)  # noqa: S311 - think times, not secrets
         self.http = requests.Session()
+        self.last_answer = 0.0  # when the last answer arrived (perf_counter): a connection's idle time
         self.http.headers.update(
             {
                 "User-Agent": "cursus-rush-bench",
@@ -125,6 +131,8 @@ class Browser:
         if self.plan.stop.is_set():
             raise RushError(kind, "interrupted")
         started = time.perf_counter()
+        if started - self.last_answer > IDLE_REUSE_S:
+            self.http.close()  # the pooled connections, perhaps closed by the server meanwhile
         try:
             response = self.http.request(
                 method,
@@ -136,7 +144,8 @@ class Browser:
         except requests.RequestException as exc:
             self.outcome.samples.append(Sample(kind, time.perf_counter() - started, False))
             raise RushError(kind, type(exc).__name__) from None
-        elapsed = time.perf_counter() - started
+        self.last_answer = time.perf_counter()
+        elapsed = self.last_answer - started
         ok = response.status_code < 400
         self.outcome.samples.append(Sample(kind, elapsed, ok))
         if not ok:
