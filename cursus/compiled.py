@@ -39,7 +39,7 @@ _lock = threading.Lock()
 
 
 def markers(values: Mapping[str, Any]) -> dict[str, Any]:
-    """A marker for each value: instants for datetimes (a day apart), numbers for integers."""
+    """A marker for each value: instants for datetimes (100 days apart), numbers for integers."""
     out: dict[str, Any] = {}
     for i, (name, value) in enumerate(values.items()):
         if isinstance(value, dt.datetime):
