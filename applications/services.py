@@ -311,7 +311,17 @@ def fee_declare(
 
 @transaction.atomic
 def fee_confirm(*, payment: FeePayment, by: Any, booked_on: dt.date) -> FeePayment:
-    """Finance confirms a fee payment with the date the bank booked it. Safe to call twice."""
+    """Finance confirms a fee payment with the date the bank booked it. Safe to call twice.
+
+    Locks the fee's due before the payment, the order a statement line takes (its due, then the
+    declared payment it confirms): two confirmations of one dossier at once, one by hand and one from
+    the bank, wait for each other instead of deadlocking."""
+    # Imported here: billing's ledger imports this module.
+    from billing.models import Due
+    from billing.services.ledger import balance, fee_due, payment_record
+
+    due = fee_due(FeePayment.objects.select_related("dossier__offering__session").get(pk=payment.pk).dossier)
+    due = Due.objects.select_for_update().select_related("dossier").get(pk=due.pk)
     payment = FeePayment.objects.select_for_update().get(pk=payment.pk)
     if payment.status == PaymentStatus.CONFIRMED:
         return payment
@@ -331,9 +341,6 @@ def fee_confirm(*, payment: FeePayment, by: Any, booked_on: dt.date) -> FeePayme
     )
     # The ledger learns of a confirmation made by hand (issue 9): the fee's due is paid on that date.
     # From a statement the payment line exists already (balance 0) and nothing is added.
-    from billing.services.ledger import balance, fee_due, payment_record
-
-    due = fee_due(payment.dossier)
     if balance(due) > 0:
         payment_record(
             due=due, amount=balance(due), booked_on=booked_on, channel="manual", by=by, note=payment.reference
