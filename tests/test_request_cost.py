@@ -446,3 +446,19 @@ def test_the_language_switch_asks_a_token_only_of_a_signed_in_person(
     assert response.status_code == 302
     candidate.refresh_from_db()
     assert candidate.language == "en"
+
+
+def test_a_permission_made_after_the_names_were_read_is_known_on_the_next_request(office: User) -> None:
+    """Permissions come with the user as ids; their names are read once per process, and again when an
+    id is not among them (a permission made since, by a migration of another process)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    loaded = CursusModelBackend().get_user(office.pk)  # the names are read
+    assert loaded is not None and "accounts.admissions_office" in loaded.get_all_permissions()
+    made = Permission.objects.create(
+        codename="made_later", name="Made later", content_type=ContentType.objects.get_for_model(User)
+    )
+    office.user_permissions.add(made)
+    again = CursusModelBackend().get_user(office.pk)
+    assert again is not None and "accounts.made_later" in again.get_all_permissions()
+    assert again.has_perm("accounts.made_later") and again.has_perm("accounts.admissions_office")
