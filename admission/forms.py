@@ -72,6 +72,10 @@ class IncompleteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,  # refused documents are sent with their reasons without being retyped
     )
+    ask_document = forms.BooleanField(
+        label=_("It asks for a document that is not in the list: the candidate must upload it"),
+        required=False,
+    )
 
 
 class MoveForm(forms.Form):

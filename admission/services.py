@@ -29,7 +29,7 @@ from applications.selectors import DocumentSlot, document_slots, fee_status
 from applications.services import dossier_email, dossier_transition, fee_booked_in_time
 from audit.models import AuditEvent
 from audit.services import audit_record
-from catalog.models import Offering
+from catalog.models import DocumentRequirement, DocumentType, Offering
 from catalog.rules import is_late
 from cursus.errors import DomainError
 from cursus.institutions import institution_path
@@ -194,32 +194,68 @@ def to_fix_text(item: ToFix) -> str:
     return _("Translation missing (French or English): %(label)s") % {"label": label}
 
 
-def dossier_mark_incomplete(*, dossier: Dossier, by: Any, missing: list[str]) -> Dossier:
+def other_document_type(dossier: Dossier) -> DocumentType | None:
+    """The session's slot for a document the office asks for outside the list, if it has one."""
+    return (
+        DocumentType.objects.filter(
+            session_id=dossier.offering.session_id, requirement=DocumentRequirement.ON_REQUEST
+        )
+        .order_by("position", "pk")
+        .first()
+    )
+
+
+def dossier_mark_incomplete(
+    *, dossier: Dossier, by: Any, missing: list[str], ask_document: bool = False
+) -> Dossier:
     """Back to the candidate with what to fix: the refused documents with their reasons (computed,
     so that they reach the candidate in their language) and what the office writes in ``missing``.
-    They may re-submit until their deadline."""
+    ``ask_document``: what the office wrote asks for a document outside the session's list; the
+    session's "on request" slot is then required, so the candidate can upload it and cannot submit
+    again without it. They may re-submit until their deadline."""
     missing = [m.strip() for m in missing if m and m.strip()]
     with transaction.atomic():
         dossier = _lock(dossier)
         _expect(dossier, DossierStatus.SUBMITTED)
         items = items_to_fix(document_slots(dossier))
+        other = other_document_type(dossier) if ask_document else None
+        if ask_document and not missing:
+            raise DomainError(
+                _("Write which document the candidate must upload: they read it in the list you send."),
+                code="other_document",
+            )
+        if ask_document and other is None:
+            raise DomainError(
+                _(
+                    "This session has no slot for another document. Add a document type "
+                    "“When the admissions office asks for it” to the session, then send again."
+                ),
+                code="other_document",
+            )
         if not items and not missing:
             raise DomainError(
                 _("Refuse a document with its reason, or write what the candidate must fix."),
                 code="reason",
             )
         dossier.missing = missing
+        dossier.other_document_asked = ask_document
         dossier_transition(
             dossier,
             to=DossierStatus.INCOMPLETE,
             by=by,
             action="dossier.incomplete",
             reason="\n".join([to_fix_text(i) for i in items] + missing),
-            fields=("missing",),
+            fields=("missing", "other_document_asked"),
+            data={"other_document": other.pk} if other is not None else None,
         )
         # Rendered in the candidate's language: the items carry document types, not labels.
         dossier_email(
-            dossier, "dossier_incomplete", items=items, missing=missing, deadline=dossier.deadline()
+            dossier,
+            "dossier_incomplete",
+            items=items,
+            missing=missing,
+            other_document=other,
+            deadline=dossier.deadline(),
         )
     return dossier
 

@@ -104,13 +104,21 @@ def _rows_html(rows: list[selectors.DossierRow]) -> SafeString:
     template engine's lookups, translations and escaping per cell cost more than the rest of the page.
     Every value is escaped as the template would."""
     e = html_escape
-    international = f' <span class="badge">{e(_("international"))}</span>'
-    late = f' <span class="badge err">{e(_("late since the flag changed"))}</span>'
-    in_progress = f' <span class="small muted">BAC+5 {e(_("in progress"))}</span>'
+    # The words outside the f-strings: xgettext (makemessages) does not find a _() inside one.
+    words = {
+        "international": _("international"),
+        "late": _("late since the flag changed"),
+        "in_progress": _("in progress"),
+        "favourable": _("favourable"),
+        "unfavourable": _("unfavourable"),
+    }
+    international = f' <span class="badge">{e(words["international"])}</span>'
+    late = f' <span class="badge err">{e(words["late"])}</span>'
+    in_progress = f' <span class="small muted">BAC+5 {e(words["in_progress"])}</span>'
     opinions = {
         None: "—",
-        True: f'<span class="badge ok">{e(_("favourable"))}</span>',
-        False: f'<span class="badge err">{e(_("unfavourable"))}</span>',
+        True: f'<span class="badge ok">{e(words["favourable"])}</span>',
+        False: f'<span class="badge err">{e(words["unfavourable"])}</span>',
     }
     out = []
     for d in rows:
@@ -344,11 +352,19 @@ def dossier_incomplete(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_perm(ADMISSIONS_OFFICE):
         raise Http404
     form = IncompleteForm(request.POST)
-    missing = form.cleaned_data["missing"].splitlines() if form.is_valid() else []
+    valid = form.is_valid()
+    missing = form.cleaned_data["missing"].splitlines() if valid else []
     try:
-        services.dossier_mark_incomplete(dossier=dossier, by=request.user, missing=missing)
+        services.dossier_mark_incomplete(
+            dossier=dossier,
+            by=request.user,
+            missing=missing,
+            ask_document=valid and form.cleaned_data["ask_document"],
+        )
     except DomainError as exc:
-        return _refused(request, exc, dossier.pk)
+        # What the office typed stays on the page with the reason (nothing lost).
+        messages.error(request, exc.message)
+        return _staff_dossier_page(request, dossier, incomplete_form=form)
     return _done(
         request, _("The dossier went back to the candidate with the list of what is missing."), dossier.pk
     )

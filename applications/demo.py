@@ -305,8 +305,12 @@ def seed_demo(*, candidates: int = 12, today: dt.date) -> list[str]:
             continue
         if scenario == "incomplete":
             services.dossier_submit(dossier=dossier, by=user, at=at)
+            # A document outside the session's list: its "on request" slot opens in this dossier.
             adm.dossier_mark_incomplete(
-                dossier=dossier, by=office, missing=["Relevés de notes du M2 (toutes les pages)"]
+                dossier=dossier,
+                by=office,
+                missing=["Attestation de stage de fin d'études, signée par l'entreprise"],
+                ask_document=True,
             )
             continue
         if scenario == "submitted":

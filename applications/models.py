@@ -65,6 +65,9 @@ class Dossier(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     missing = models.JSONField(_("what is missing (set by the office)"), default=list, blank=True)
+    # The office asked, with what it wrote in ``missing``, for a document outside the session's list: the
+    # session's "on request" slot is then required in this dossier (the latest return decides).
+    other_document_asked = models.BooleanField(_("another document asked for"), default=False)
     sitting = models.ForeignKey(
         "admission.JurySitting",
         null=True,

@@ -101,6 +101,8 @@ def required_document_types(dossier: Dossier, types: list[DocumentType] | None =
             continue
         if t.requirement == DocumentRequirement.OPTIONAL:
             continue
+        if t.requirement == DocumentRequirement.ON_REQUEST and not dossier.other_document_asked:
+            continue
         if t.requirement == DocumentRequirement.PATH_D and dossier.eligibility_path != "d":
             continue
         if t.requirement == DocumentRequirement.BAC5_IN_PROGRESS and not dossier.bac5_in_progress:

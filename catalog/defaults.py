@@ -81,8 +81,18 @@ DOCUMENTS = [
         "Proof of enrolment in the final year of BAC+5",
         "bac5_in_progress",
     ),
+    (
+        "other",
+        "Autre pièce demandée par le service des admissions",
+        "Other document asked for by the admissions office",
+        "on_request",
+    ),
 ]
 DOCUMENT_HELP = {
+    "other": (
+        "Seulement si le service des admissions vous l'a demandée : voyez ce qu'il a écrit.",
+        "Only if the admissions office asked you for it: see what it wrote.",
+    ),
     "diploma": (
         "Ou, si votre BAC+5 est en cours, le diplôme précédent.",
         "Or, if your BAC+5 is in progress, the previous diploma.",

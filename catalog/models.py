@@ -244,6 +244,9 @@ class DocumentRequirement(models.TextChoices):
     PATH_D = "path_d", _("Required for path (d): M1 + 3 years' experience")
     BAC5_IN_PROGRESS = "bac5_in_progress", _("Required when BAC+5 is in progress")
     OPTIONAL = "optional", pgettext_lazy("document", "Optional")
+    # A document outside the list, asked for by the admissions office when it returns a dossier as
+    # incomplete: the slot appears, required, only in the dossiers it asked it of.
+    ON_REQUEST = "on_request", _("When the admissions office asks for it")
 
 
 class DocumentType(models.Model):
