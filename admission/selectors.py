@@ -2,15 +2,13 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from html import escape as html_escape
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.http import Http404
 from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
 from django.utils.translation import gettext
 
@@ -21,13 +19,15 @@ from admission.models import (
     InterviewStatus,
     JurySitting,
     Opinion,
-    Outcome,
     SittingStatus,
 )
 from applications.models import Dossier, DossierStatus
 from applications.selectors import dossier_search, filter_fee_state, never_submitted
 from catalog.models import AdmissionSession, Offering, Program
 from registration.selectors import held_expression
+
+if TYPE_CHECKING:
+    from admission.rows import JuryRow
 
 DIRECTOR_STATUSES = (
     DossierStatus.COMPLETE,
@@ -243,7 +243,7 @@ def list_values(qs: QuerySet[Dossier], *, total: bool = False) -> QuerySet[Dossi
     return values.annotate(total=Window(Count("pk"))) if total else values
 
 
-class _DossierFacts:
+class DossierFacts:
     """A row's number, nationalities and override, read by the model's own rules (`Dossier.number`,
     `Dossier.is_international`)."""
 
@@ -307,7 +307,7 @@ def list_rows(
     rows = []
     for d in values:
         pk, submitted = d["pk"], d["submitted_at"]
-        facts: Any = _DossierFacts(d)  # typed loosely: it borrows the model's properties
+        facts: Any = DossierFacts(d)  # typed loosely: it borrows the model's properties
         code, title = titles[d["offering__program_id"]]
         rows.append(
             DossierRow(
@@ -422,7 +422,7 @@ class ProgramGroup:
     capacity: int
     held: int
     dossiers: list[Dossier] = field(default_factory=list)
-    rows: list["JuryRow"] = field(default_factory=list)
+    rows: list["JuryRow"] = field(default_factory=list)  # admission.rows writes them
     # The screen's table body: runs of rows as one string each, and the row opened by ?edit= on its own.
     parts: list[tuple[SafeString, "JuryRow | None"]] = field(default_factory=list)
 
@@ -454,23 +454,6 @@ def jury_screen(sitting: JurySitting) -> list[ProgramGroup]:
     return [g for g in groups.values() if g.dossiers]
 
 
-@dataclass(slots=True)
-class JuryRow:
-    """One dossier before the jury, ready to print (issue 11 item 2): its cells are made here once, in
-    Python, for the screen's 500 rows (one string each, no template per row) and for the one row a
-    decision redraws (templates/admission/_sitting_row.html adds the decision form around them)."""
-
-    pk: int
-    head: str  # the row's opening and its first four cells (candidate, path, opinion, interview)
-    decision: str  # the recorded decision, at the start of the last cell
-    decide_url: str  # "" when the user may not decide (not a member, or the sitting closed)
-    outcome: str
-    waitlist_rank: int | None
-    comment: str
-    html: SafeString  # the whole row without a form: what _sitting_row.html renders without ``editing``
-    editing: bool = False  # the row opens with its form (?edit= without JavaScript)
-
-
 _ROW_FIELDS = (
     "pk",
     "offering_id",
@@ -490,14 +473,14 @@ _ROW_FIELDS = (
     "decision__waitlist_rank",
     "decision__comment",
 )
-_PLACEHOLDER = 987654321
 
 
-def jury_rows(
-    sitting: JurySitting, *, may_decide: bool, pk: int | None = None, edit: str = ""
-) -> list[tuple[int, JuryRow]]:
-    """The sitting's dossiers (or the one ``pk``) as (offering id, row), by program code, surname: two
-    narrow queries (the columns the screen prints, no model instance) whatever their number."""
+def jury_row_facts(
+    sitting: JurySitting, *, pk: int | None = None
+) -> tuple[list[dict[str, Any]], list[tuple[int, str]]]:
+    """The jury screen's facts (admission.rows writes them): the sitting's dossiers (or the one ``pk``)
+    as the columns the screen prints, by program code and surname, and the notes of their held
+    interviews, newest first: two narrow queries (no model instance) whatever their number."""
     qs = Dossier.objects.filter(sitting=sitting).exclude(status=DossierStatus.WITHDRAWN)
     held = Interview.objects.filter(status=InterviewStatus.HELD)
     if pk is None:
@@ -506,75 +489,11 @@ def jury_rows(
         qs, held = qs.filter(pk=pk), held.filter(dossier_id=pk)
     found = list(qs.order_by("offering__program__code", "last_name", "pk").values(*_ROW_FIELDS))
     if not found:
-        return []
-    notes: dict[int, list[str]] = {}
-    for dossier_id, text in held.order_by("-starts_at", "pk").values_list("dossier_id", "notes"):
-        # As the linebreaksbr filter does: the line ends normalised, escaped, then turned into <br>.
-        text = html_escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
-        notes.setdefault(dossier_id, []).append(f"<small>{text}</small>")
-    # The URLs reversed once each, the dossier's number put in afterwards.
-    dossier_url = reverse("staff_dossier", args=[_PLACEHOLDER])
-    decide_url = reverse("decision_record", args=[sitting.pk, _PLACEHOLDER]) if may_decide else ""
-    # Django's escape() is html.escape() behind a lazy-string check that costs more than the escaping.
-    labels = {
-        "international": f' <span class="badge">{escape(gettext("international"))}</span>',
-        "in_progress": f'<br><span class="badge warn">BAC+5 {escape(gettext("in progress"))}</span>',
-        True: f'<span class="badge ok">{escape(gettext("favourable"))}</span>',
-        False: f'<span class="badge err">{escape(gettext("unfavourable"))}</span>',
-    }
-    decide_text = escape(gettext("Decide"))
-    outcomes = {value: escape(label) for value, label in Outcome.choices}
-    placeholder = str(_PLACEHOLDER)
-    rows = []
-    for d in found:
-        key = str(d["pk"])
-        facts: Any = _DossierFacts(d)  # the model's own rule (I2), as the staff lists read it
-        international = facts.is_international
-        candidate = (
-            f'<a href="{dossier_url.replace(placeholder, key)}">'
-            f"{html_escape(d['last_name'])} {html_escape(d['first_names'])}</a>"
-            f"{labels['international'] if international else ''}"
-            f"{f'<br><small>{html_escape(title)}</small>' if (title := d['diploma_title']) else ''}"
-        )
-        path = html_escape(d["eligibility_path"].upper()) + (
-            labels["in_progress"] if d["bac5_in_progress"] else ""
-        )
-        opinion = ""
-        if d["opinion__pk"] is not None:
-            opinion = labels[bool(d["opinion__favourable"])]
-            if d["opinion__comment"]:
-                opinion += f"<br><small>{html_escape(d['opinion__comment'])}</small>"
-        decision = ""
-        outcome, rank, comment = d["decision__outcome"] or "", d["decision__waitlist_rank"], ""
-        if d["decision__pk"] is not None:
-            comment = d["decision__comment"] or ""
-            decision = f"<strong>{outcomes.get(outcome, html_escape(outcome))}</strong>"
-            if rank:
-                decision += f" #{rank}"
-            if comment:
-                decision += f"<br><small>{html_escape(comment)}</small>"
-        head = (
-            f'<tr id="d{key}">\n<td>{candidate}</td>\n<td>{path}</td>\n<td>{opinion}</td>\n'
-            f"<td>{''.join(notes.get(d['pk'], ()))}</td>\n"
-        )
-        url = decide_url.replace(placeholder, key)
-        link = f' <a href="{url}" hx-get="{url}">{decide_text}</a>' if url else ""
-        row = JuryRow(
-            pk=d["pk"],
-            head=mark_safe(head),  # noqa: S308 - every value in it is escaped  # nosec B308 B703
-            decision=mark_safe(decision),  # noqa: S308  # nosec B308 B703
-            decide_url=url,
-            outcome=outcome,
-            waitlist_rank=rank if d["decision__pk"] is not None else None,
-            comment=comment,
-            html=mark_safe(f"{head}<td>{decision}\n{link}</td></tr>\n"),  # noqa: S308  # nosec B308 B703
-            editing=bool(may_decide and edit == key),
-        )
-        rows.append((d["offering_id"], row))
-    return rows
+        return [], []
+    return found, list(held.order_by("-starts_at", "pk").values_list("dossier_id", "notes"))
 
 
-def _offerings_with_places(ids: Any) -> dict[int, ProgramGroup]:
+def offerings_with_places(ids: Any) -> dict[int, ProgramGroup]:
     offerings = (
         Offering.objects.filter(pk__in=ids)
         .select_related("program")
@@ -582,39 +501,6 @@ def _offerings_with_places(ids: Any) -> dict[int, ProgramGroup]:
         .annotate(held=held_expression())
     )
     return {o.pk: ProgramGroup(offering=o, capacity=o.capacity, held=o.held) for o in offerings}  # type: ignore[attr-defined]
-
-
-def jury_screen_groups(sitting: JurySitting, *, may_decide: bool, edit: str = "") -> list[ProgramGroup]:
-    """The jury screen (issue 11 item 2): the sitting's rows grouped by program, in the order of their
-    codes, with the places of each (I6), in three queries whatever the number of dossiers."""
-    rows = jury_rows(sitting, may_decide=may_decide, edit=edit)
-    groups = _offerings_with_places({offering_id for offering_id, _ in rows})
-    shown: dict[int, ProgramGroup] = {}
-    for offering_id, row in rows:
-        group = shown.setdefault(offering_id, groups[offering_id])
-        group.rows.append(row)
-    for group in shown.values():
-        run: list[str] = []
-        for row in group.rows:
-            if row.editing:
-                group.parts += [(mark_safe("".join(run)), None), (mark_safe(""), row)]  # noqa: S308  # nosec B308 B703
-                run = []
-            else:
-                run.append(row.html)
-        group.parts.append((mark_safe("".join(run)), None))  # noqa: S308 - rows made of escaped values  # nosec B308 B703
-    return list(shown.values())
-
-
-def jury_screen_row(sitting: JurySitting, pk: int) -> tuple[ProgramGroup, JuryRow] | None:
-    """One row of the jury screen, for a member, and its program's places (without its other dossiers),
-    for the row a decision redraws: a decision at a sitting of 500 dossiers reads one dossier, not 500."""
-    rows = jury_rows(sitting, may_decide=not sitting.is_closed, pk=pk)
-    if not rows:
-        return None
-    offering_id, row = rows[0]
-    group = _offerings_with_places([offering_id])[offering_id]
-    group.rows.append(row)
-    return group, row
 
 
 def decision_or_none(dossier: Dossier) -> Decision | None:

@@ -1,6 +1,5 @@
 """Staff screens of the review and the juries. Every object goes through an access helper (404)."""
 
-from html import escape as html_escape
 from typing import Any
 
 from django.contrib import messages
@@ -10,12 +9,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.roles import ADMISSIONS_OFFICE, JURY_MEMBER, PROGRAM_DIRECTOR
+from admission import rows as rows_html
 from admission import selectors, services
 from admission.documents import minutes_pdf
 from admission.forms import (
@@ -99,48 +98,6 @@ def _list_page(
     return page, rows
 
 
-def _rows_html(rows: list[selectors.DossierRow]) -> SafeString:
-    """The ``<tr>`` of a staff list's table (templates/admission/_dossier_table.html), written here: the
-    template engine's lookups, translations and escaping per cell cost more than the rest of the page.
-    Every value is escaped as the template would."""
-    e = html_escape
-    # The words outside the f-strings: xgettext (makemessages) does not find a _() inside one.
-    words = {
-        "international": _("international"),
-        "late": _("late since the flag changed"),
-        "in_progress": _("in progress"),
-        "favourable": _("favourable"),
-        "unfavourable": _("unfavourable"),
-    }
-    international = f' <span class="badge">{e(words["international"])}</span>'
-    late = f' <span class="badge err">{e(words["late"])}</span>'
-    in_progress = f' <span class="small muted">BAC+5 {e(words["in_progress"])}</span>'
-    opinions = {
-        None: "—",
-        True: f'<span class="badge ok">{e(words["favourable"])}</span>',
-        False: f'<span class="badge err">{e(words["unfavourable"])}</span>',
-    }
-    out = []
-    for d in rows:
-        sitting = (
-            "" if d.sitting_name is None else f'<br><span class="small muted">{e(d.sitting_name)}</span>'
-        )
-        out.append(
-            f'<tr id="row-{d.pk}">\n'
-            f'    <td><a href="{e(d.url)}">{e(d.name)}</a>{international if d.international else ""}'
-            f'{late if d.late else ""}<br><span class="small muted">n° {e(d.number)} · {e(d.email)}</span></td>\n'
-            f'    <td>MS {e(d.program_code)} <span class="small">{e(d.program_title)}</span>'
-            f'<br><span class="small muted">{e(d.session_name)}</span></td>\n'
-            f"    <td>{e(d.path)}{in_progress if d.bac5_in_progress else ''}</td>\n"
-            f'    <td><span class="badge">{e(d.status_label)}</span>{sitting}'
-            f'<br><span class="small muted">{e(d.fee_label)}</span></td>\n'
-            f"    <td>{opinions[d.opinion]}</td>\n"
-            f'    <td class="small">{e(d.submitted_at)}</td>\n'
-            "  </tr>"
-        )
-    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped  # nosec B308 B703
-
-
 @login_required
 def office_queue(request: HttpRequest) -> HttpResponse:
     params = selectors.list_params(request.GET, status="submitted", sort="submitted")
@@ -155,7 +112,7 @@ def office_queue(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "rows_html": _rows_html(rows),
+            "rows_html": rows_html.dossier_rows_html(rows),
             **params,
             "query": selectors.list_query(params),
             "statuses": DossierStatus.choices,
@@ -187,7 +144,7 @@ def director_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "rows_html": _rows_html(rows),
+            "rows_html": rows_html.dossier_rows_html(rows),
             **params,
             "query": selectors.list_query(params),
             "programs": programs,
@@ -514,7 +471,7 @@ def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sitting = selectors.get_sitting_for_user(request.user, pk)
     is_member = selectors.sits_on(request.user, sitting)
     # Rows made ready to print in Python (issue 11 item 2); ?edit= opens one row's form without JavaScript.
-    groups = selectors.jury_screen_groups(
+    groups = rows_html.jury_screen_groups(
         sitting, may_decide=is_member and not sitting.is_closed, edit=request.GET.get("edit", "")
     )
     return render(
@@ -598,7 +555,7 @@ def _decision_row(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpRe
     """The row with its decision form open, for htmx."""
     if sitting.is_closed:
         raise Http404  # decisions are final: no form
-    found = selectors.jury_screen_row(sitting, dossier_pk)
+    found = rows_html.jury_screen_row(sitting, dossier_pk)
     if found is None:
         return _decision_gone(request, sitting, dossier_pk)
     ctx = {"r": found[1], "outcomes": Outcome.choices, "editing": True}
@@ -608,7 +565,7 @@ def _decision_row(request: HttpRequest, sitting: Any, dossier_pk: int) -> HttpRe
 def _decision_fragment(
     request: HttpRequest, sitting: Any, dossier_pk: int, error: str, posted: dict[str, str] | None = None
 ) -> HttpResponse:
-    found = selectors.jury_screen_row(sitting, dossier_pk)
+    found = rows_html.jury_screen_row(sitting, dossier_pk)
     if found is None:
         return _decision_gone(request, sitting, dossier_pk)
     group, row = found

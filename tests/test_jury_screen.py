@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from admission import selectors
+from admission import rows as jury_rows
 from admission.models import Decision, Interview, Outcome
 from applications.models import Dossier
 from tests.conftest import PASSWORD
@@ -59,7 +59,7 @@ def test_the_screens_rows_are_the_rows_its_template_draws(
     for language in ("fr", "en"):
         with translation.override(language):
             for may_decide in (True, False):
-                groups = selectors.jury_screen_groups(sitting, may_decide=may_decide)
+                groups = jury_rows.jury_screen_groups(sitting, may_decide=may_decide)
                 rows = [r for g in groups for r in g.rows]
                 assert len(rows) == 7
                 for row in rows:
@@ -71,7 +71,7 @@ def test_the_screens_rows_are_the_rows_its_template_draws(
                     assert row.html in "".join(part for g in groups for part, _ in g.parts)
     row = next(
         r
-        for g in selectors.jury_screen_groups(sitting, may_decide=True)
+        for g in jury_rows.jury_screen_groups(sitting, may_decide=True)
         for r in g.rows
         if r.pk == at_jury.pk
     )
