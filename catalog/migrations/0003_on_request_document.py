@@ -5,6 +5,10 @@ from django.db import migrations, models
 
 def add_on_request_type(apps, schema_editor):
     """Sessions made before the "on request" slot get it, as new sessions do (catalog.defaults)."""
+    import secrets
+
+    from django.core.cache import cache
+    from django.db import DatabaseError, transaction
     from django.db.models import Max
 
     AdmissionSession = apps.get_model("catalog", "AdmissionSession")
@@ -15,6 +19,7 @@ def add_on_request_type(apps, schema_editor):
     en = "Other document asked for by the admissions office"
     help_fr = "Seulement si le service des admissions vous l'a demandée : voyez ce qu'il a écrit."
     help_en = "Only if the admissions office asked you for it: see what it wrote."
+    added = False
     for session in AdmissionSession.objects.all():
         types = DocumentType.objects.filter(session=session)
         if types.filter(requirement=requirement).exists() or types.filter(code=code).exists():
@@ -24,6 +29,16 @@ def add_on_request_type(apps, schema_editor):
             session=session, code=code, label_fr=fr, label_en=en, help_fr=help_fr, help_en=help_en,
             requirement=requirement, position=0 if last is None else last + 1,
         )
+        added = True
+    if added:
+        # The catalogue's cached pages and document lists (catalog.cache) hold the types of before: a
+        # new version, as an edit in the admin sets. In a savepoint: a database cache whose table is not
+        # made yet (a new install, where nothing is cached) must not spoil the migration.
+        try:
+            with transaction.atomic(using=schema_editor.connection.alias):
+                cache.set("catalog:version", secrets.token_hex(8), None)
+        except DatabaseError:
+            pass
 
 
 class Migration(migrations.Migration):
