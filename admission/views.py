@@ -482,7 +482,8 @@ def sitting_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "groups": groups,
             "is_member": is_member,
             "outcomes": Outcome.choices,
-            "paths": EligibilityPath.choices,
+            # The legend of the path column: a dossier before a jury has one of the six ways in (R1.3).
+            "paths": [(v, label) for v, label in EligibilityPath.choices if v != EligibilityPath.NONE],
             "can_close": _can_close(request.user, sitting),
             "letters": selectors.sitting_letters_progress(sitting) if sitting.is_closed else None,
             "can_retry": _may_close(request.user, sitting),

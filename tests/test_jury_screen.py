@@ -101,3 +101,15 @@ def test_a_decision_redraws_the_row_as_the_screen_draws_it(
     start = fragment.index('<p class="places"')
     places = fragment[start : fragment.index("</p>", start) + 4]
     assert places.replace(' hx-swap-oob="true"', "") in page
+
+
+def test_R1_3_the_path_legend_names_the_six_ways_in(
+    client: Any, at_jury: Dossier, sitting_member: Any, director_be: Any, jury: Any
+) -> None:
+    sitting = _busy_sitting(at_jury, director_be, jury)
+    client.login(email=sitting_member.email, password=PASSWORD)
+    with translation.override("fr"):
+        page = client.get(reverse("sitting_detail", args=[sitting.pk])).content.decode()
+    legend = page[page.index('id="paths"') : page.index("</dl>", page.index('id="paths"'))]
+    assert re.findall(r"<strong>(\w+)</strong>", legend) == ["A", "B", "C", "D", "E", "F"]
+    assert "NONE" not in legend and "Aucune" not in legend
