@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.http import HttpRequest, QueryDict
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -35,6 +37,16 @@ _running: ContextVar[Job | None] = ContextVar("running_export_job", default=None
 def running_job() -> Job | None:
     """The export job the worker is writing now, if any."""
     return _running.get()
+
+
+def _back_path(request: HttpRequest) -> str:
+    referer = request.headers.get("referer", "")
+    if not referer or not url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return ""
+    parts = urlsplit(referer)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def export_job_start(*, request: HttpRequest, total: int, title: str) -> Job:
@@ -57,6 +69,9 @@ def export_job_start(*, request: HttpRequest, total: int, title: str) -> Job:
             "kwargs": match.kwargs,
             "query": request.GET.urlencode(),
             "language": translation.get_language() or settings.LANGUAGE_CODE,
+            # The page the export was asked from (its list, with its filters), for the job page's
+            # way back: a path of this site only.
+            "back": _back_path(request),
         },
     )
     transaction.on_commit(lambda: run_export.enqueue(str(job.pk)))

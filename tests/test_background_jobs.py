@@ -369,3 +369,18 @@ def test_issue11_5_the_schedule_deletes_exports_older_than_7_days_with_their_fil
     os.utime(default_storage.path(orphan), (old_time, old_time))
     schedule_run()
     assert not default_storage.exists(orphan) and default_storage.exists(new.file)
+
+
+def test_issue11_5_the_job_page_leads_back_to_the_list_it_was_asked_from(
+    client: Any, request: Any, settings: Any
+) -> None:
+    url, query = SCENARIOS["ledger_export"](client, request)
+    settings.EXPORT_SYNC_MAX_ROWS = 2
+    listed = "http://testserver/gestion/finance/?state=open&q=Dupont"
+    job = _job_of(client.get(url, query, HTTP_REFERER=listed))
+    page = client.get(reverse("job_detail", kwargs={"pk": job.pk})).content.decode()
+    assert 'href="/gestion/finance/?state=open&amp;q=Dupont"' in page and "Retour à la liste" in page
+    # Another site's page is no way back.
+    other = _job_of(client.get(url, query, HTTP_REFERER="https://evil.example/gestion/"))
+    page = client.get(reverse("job_detail", kwargs={"pk": other.pk})).content.decode()
+    assert "evil.example" not in page and "Retour à la liste" not in page
