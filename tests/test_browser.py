@@ -218,8 +218,12 @@ def test_admission_journey_in_chromium(
     n = page.locator("form.verdict button[value=accepted]").count()
     assert n == 5
     for i in range(n):
-        page.locator("form.verdict button[value=accepted]").nth(i).click()
+        button = page.locator("form.verdict button[value=accepted]").nth(i)
+        button_id = button.get_attribute("id")
+        button.click()
         expect(page.locator(".badge", has_text="Acceptée")).to_have_count(i + 1)
+        # The focus stays on the button used, in the row redrawn (not back at the top of the page).
+        expect(page.locator(f"#{button_id}")).to_be_focused()
     page.locator("#mark-complete").click()
     expect(page.locator("h1 .badge")).to_have_text("Complet")
 
