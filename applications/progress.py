@@ -79,7 +79,10 @@ def progress_steps(
         Step(
             _("Admission jury"),
             state(3) if sitting else ("todo" if rank < 3 else state(3)),
-            (_("sitting of %(date)s") % {"date": sitting.sits_on.strftime("%d/%m/%Y")}) if sitting else "",
+            # The day it met: the day it closed once closed (the date its letters state), else the planned one.
+            (_("sitting of %(date)s") % {"date": (sitting.closed_on or sitting.sits_on).strftime("%d/%m/%Y")})
+            if sitting
+            else "",
         )
     )
     steps.append(
