@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import DocumentLanguage, Dossier
@@ -53,9 +54,9 @@ class IdentityForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "—"), *country_choices()]
-        self.fields["nationality"] = forms.ChoiceField(label=_("nationality"), choices=choices)
+        self.fields["nationality"] = forms.ChoiceField(label=capfirst(_("nationality")), choices=choices)
         self.fields["second_nationality"] = forms.ChoiceField(
-            label=_("second nationality (if any)"), choices=choices, required=False
+            label=capfirst(_("second nationality (if any)")), choices=choices, required=False
         )
         for name in ["last_name", "first_names", "birth_date", "birth_place"]:
             self.fields[name].required = True
@@ -96,7 +97,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["country"] = forms.ChoiceField(
-            label=_("country"),
+            label=capfirst(_("country")),
             choices=[("", "—"), *country_choices()],
             widget=forms.Select(attrs={"autocomplete": "country"}),
         )
