@@ -689,7 +689,13 @@ def test_R3_4_I10_two_exports_at_once_never_put_one_instalment_in_two_files(
         active = list(DebitItem.objects.filter(active=True).values_list("instalment_id", flat=True))
         assert len(active) == len(set(active)), round_  # never one instalment in two files
         assert set(active) == wanted, round_  # and every one exported by one of them
-        assert sum(len(r) for r in results if isinstance(r, list)) == 3, results  # three collection dates
+        # Three collection dates. Two exports at the very same instant share the instalments out
+        # (SKIP LOCKED, billing.services.debits): each then makes at most one file per date.
+        made = [r for r in results if isinstance(r, list)]
+        assert 3 <= sum(len(r) for r in made) <= 6, results
+        for pks in made:
+            dates = list(DebitBatch.objects.filter(pk__in=pks).values_list("collection_date", flat=True))
+            assert len(dates) == len(set(dates)), (round_, results)
         per_batch = [
             set(b.items.values_list("instalment_id", flat=True))
             for b in DebitBatch.objects.filter(status=BatchStatus.EXPORTED)
