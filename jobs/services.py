@@ -46,7 +46,8 @@ def _back_path(request: HttpRequest) -> str:
     ):
         return ""
     parts = urlsplit(referer)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    # One leading slash: "//host/…" as a path would be a link to another site.
+    return "/" + parts.path.lstrip("/\\") + (f"?{parts.query}" if parts.query else "")
 
 
 def export_job_start(*, request: HttpRequest, total: int, title: str) -> Job:

@@ -384,3 +384,7 @@ def test_issue11_5_the_job_page_leads_back_to_the_list_it_was_asked_from(
     other = _job_of(client.get(url, query, HTTP_REFERER="https://evil.example/gestion/"))
     page = client.get(reverse("job_detail", kwargs={"pk": other.pk})).content.decode()
     assert "evil.example" not in page and "Retour à la liste" not in page
+    # Nor a path of this site that reads as another site's address.
+    tricky = _job_of(client.get(url, query, HTTP_REFERER="http://testserver//evil.example/x"))
+    page = client.get(reverse("job_detail", kwargs={"pk": tricky.pk})).content.decode()
+    assert 'href="//evil.example' not in page and 'href="/evil.example/x"' in page
