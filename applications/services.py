@@ -320,8 +320,7 @@ def fee_confirm(*, payment: FeePayment, by: Any, booked_on: dt.date) -> FeePayme
     from billing.models import Due
     from billing.services.ledger import balance, fee_due, payment_record
 
-    due = fee_due(FeePayment.objects.select_related("dossier__offering__session").get(pk=payment.pk).dossier)
-    due = Due.objects.select_for_update().select_related("dossier").get(pk=due.pk)
+    due = Due.objects.select_for_update().get(pk=fee_due(payment.dossier).pk)
     payment = FeePayment.objects.select_for_update().get(pk=payment.pk)
     if payment.status == PaymentStatus.CONFIRMED:
         return payment
